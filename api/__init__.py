@@ -1,0 +1,1 @@
+"""shailoo's REST API for dashboards, statisticians and other tools."""

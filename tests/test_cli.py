@@ -1,0 +1,144 @@
+"""The ``shailoo`` command as a user runs it: a real process, real files, real pipes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO_FORMS, PRESIDENTIAL_FORMS
+
+SHAILOO = str(Path(sys.executable).parent / "shailoo")
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SHAILOO, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_parse_json_has_the_documented_shape() -> None:
+    done = run(
+        "parse",
+        "--forms",
+        str(DEMO_FORMS),
+        "--lang",
+        "en",
+        "--json",
+        "OP 01234 A1 B9000 C31 ZZ1 @ queue",
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert list(result) == [
+        "text",
+        "ok",
+        "form",
+        "observer",
+        "answers",
+        "comment",
+        "errors",
+        "reply",
+    ]
+    assert result["text"] == "OP 01234 A1 B9000 C31 ZZ1 @ queue"
+    assert result["ok"] is False
+    assert (result["form"], result["observer"], result["comment"]) == ("OP", "01234", "queue")
+    assert result["answers"] == {"A": 1, "C": [1, 3]}
+    assert result["errors"] == [
+        {"code": "OUT_OF_RANGE", "tag": "B", "span": [12, 17], "message": "B: 9000 is above 5000"},
+        {
+            "code": "UNKNOWN_QUESTION",
+            "tag": "ZZ",
+            "span": [22, 25],
+            "message": "unknown question ZZ",
+        },
+    ]
+    assert result["reply"].startswith("OP 01234 NOT saved: B: 9000 is above 5000")
+
+
+def test_parse_defaults_to_the_first_language_of_the_forms_file() -> None:
+    done = run("parse", "-f", str(DEMO_FORMS), "--json", "OP 1234 A1")
+    assert json.loads(done.stdout)["reply"] == "Кабыл алынды: OP 1234, 1 жооп. Рахмат!"
+
+
+def test_parse_without_json_shows_a_caret_under_each_problem() -> None:
+    done = run("parse", "--forms", str(DEMO_FORMS), "--lang", "en", "OP 1234 A1 B9000")
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert lines[0] == "  OP 1234 A1 B9000"
+    assert lines[1] == "             ^^^^^ OUT_OF_RANGE: B: 9000 is above 5000"
+    assert "reply: OP 1234 NOT saved: B: 9000 is above 5000." in done.stdout
+
+
+def test_parse_dash_reads_stdin_and_writes_one_json_line_per_message_in_order() -> None:
+    messages = ["OP 1234 A1", "", "garbage", "ОР 1234 А2 В10", "IN 555 K15"]
+    done = run("parse", "--forms", str(DEMO_FORMS), "-", stdin="\n".join(messages) + "\n")
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [result["text"] for result in results] == messages
+    assert [result["ok"] for result in results] == [True, False, False, True, True]
+
+
+def test_parse_dash_flushes_each_result_as_its_line_arrives() -> None:
+    with subprocess.Popen(
+        [SHAILOO, "parse", "--forms", str(DEMO_FORMS), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        for text in ("OP 1234 A1", "OP 1234 A2"):
+            process.stdin.write(text + "\n")
+            process.stdin.flush()
+            assert json.loads(process.stdout.readline())["text"] == text  # before EOF
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0
+
+
+def test_forms_check_prints_a_summary_table() -> None:
+    done = run("forms", "check", str(PRESIDENTIAL_FORMS))
+    assert done.returncode == 0, done.stderr
+    assert "deployment 'presidential-2027' is valid" in done.stdout
+    table = done.stdout.splitlines()[1:]
+    assert table[0].split() == ["code", "kind", "name", "questions", "required", "checks"]
+    assert [row.split()[0] for row in table[1:]] == ["OP", "VP", "CL", "RS", "IN"]
+
+
+def test_forms_check_lists_every_mistake_and_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "forms.yaml"
+    bad.write_text(
+        DEMO_FORMS.read_text(encoding="utf-8")
+        .replace("type: integer", "type: number")
+        .replace('"D <= B"', '"D <= Q"'),
+        encoding="utf-8",
+    )
+    done = run("forms", "check", str(bad))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "forms[0].questions[1].type (line 15): should be one of" in done.stderr
+    assert "forms[0].questions[3].type (line 24): should be one of" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["forms", "check", "/nonexistent/forms.yaml"], "no such file"),
+        (["parse", "--forms", str(DEMO_FORMS), "--lang", "de", "OP 1"], "use ky, ru or en"),
+    ],
+)
+def test_user_mistakes_end_with_a_sentence_and_exit_2(args: list[str], message: str) -> None:
+    done = run(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_help_explains_the_commands() -> None:
+    done = run("--help")
+    assert done.returncode == 0
+    for word in ("parse", "forms", "observers"):
+        assert word in done.stdout
+    assert "JSONL" in run("parse", "--help").stdout

@@ -111,24 +111,18 @@ class _Not(_Node):
 
 
 @dataclass(frozen=True, slots=True)
-class _Arithmetic(_Node):
+class _Binary(_Node):
+    """Arithmetic or a comparison: ``op`` is a key of ``_ARITHMETIC`` or ``_COMPARE``."""
+
     op: str
     left: _Node
     right: _Node
 
     def evaluate(self, answers: Answers) -> Value:
-        left, right = int(self.left.evaluate(answers)), int(self.right.evaluate(answers))
-        return _ARITHMETIC[self.op](left, right)
-
-
-@dataclass(frozen=True, slots=True)
-class _Compare(_Node):
-    op: str
-    left: _Node
-    right: _Node
-
-    def evaluate(self, answers: Answers) -> Value:
-        return _COMPARE[self.op](self.left.evaluate(answers), self.right.evaluate(answers))
+        left, right = self.left.evaluate(answers), self.right.evaluate(answers)
+        if self.op in _COMPARE:
+            return _COMPARE[self.op](left, right)
+        return _ARITHMETIC[self.op](int(left), int(right))
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +188,7 @@ class _Parser:
         lexeme = self._peek()
         if lexeme.kind == "op" and lexeme.text in _COMPARE:
             self.index += 1
-            node = _Compare(lexeme.text, node, self._parse_sum())
+            node = _Binary(lexeme.text, node, self._parse_sum())
         return node
 
     def _parse_sum(self) -> _Node:
@@ -202,7 +196,7 @@ class _Parser:
         node = self._parse_product()
         while (lexeme := self._peek()).kind == "op" and lexeme.text in "+-":
             self.index += 1
-            node = _Arithmetic(lexeme.text, node, self._parse_product())
+            node = _Binary(lexeme.text, node, self._parse_product())
         return node
 
     def _parse_product(self) -> _Node:
@@ -210,7 +204,7 @@ class _Parser:
         node = self._parse_unary()
         while (lexeme := self._peek()).kind == "op" and lexeme.text == "*":
             self.index += 1
-            node = _Arithmetic("*", node, self._parse_unary())
+            node = _Binary("*", node, self._parse_unary())
         return node
 
     def _parse_unary(self) -> _Node:

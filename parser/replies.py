@@ -73,8 +73,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "EMPTY_MESSAGE": "SMS бош. Мисал: {example}",
         "UNKNOWN_FORM": "{found} деген форма жок; формалар: {codes}",
         "UNKNOWN_FORM:start": "форманын кодунан баштаңыз: {codes}",
-        "MISSING_OBSERVER_ID": "{form} кийин өз номериңизди жазыңыз",
-        "INVALID_OBSERVER_ID": "{found} номеринде {digits} сан болушу керек",
+        "MISSING_OBSERVER_ID": "{form} кодунан кийин өз номериңизди жазыңыз",
+        "INVALID_OBSERVER_ID": "{found} номеринде {digits} цифра болушу керек",
         "UNKNOWN_QUESTION": "{found} деген суроо жок",
         "MISSING_VALUE": "{tag}: жооп жок",
         "INVALID_OPTION": "{tag}: {found} деген вариант жок ({options})",
@@ -84,8 +84,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "MISSING_REQUIRED": "{tag} суроосуна жооп керек",
         "UNEXPECTED_TEXT": "түшүнүксүз: {found}",
         "AMBIGUOUS_VALUE:hint": "{tag}: так эмес, {hint} деп жазыңыз",
-        "AMBIGUOUS_VALUE": "{tag}: {found} так эмес, сан менен гана жазыңыз",
-        "AMBIGUOUS_VALUE:id": "{found} номери так эмес, сан менен гана жазыңыз",
+        "AMBIGUOUS_VALUE": "{tag}: {found} так эмес, цифра менен гана жазыңыз",
+        "AMBIGUOUS_VALUE:id": "{found} номери так эмес, цифра менен гана жазыңыз",
     },
 }
 

@@ -8,8 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from parser import Deployment, load_forms
+
+# No per-example deadline: CI machines are shared and timing is bench/'s job, not the tests'.
+settings.register_profile("shailoo", deadline=None, print_blob=True)
+settings.load_profile("shailoo")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -29,7 +29,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict parser/ gateway/
+	$(BIN)/mypy --strict parser/ modem/ gateway/
 
 bench: $(STAMP)
 	$(BIN)/python bench/parser.py

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from modem.emulator import ModemEmulator
 from parser import Deployment, load_forms
 
 # No per-example deadline: CI machines are shared and timing is bench/'s job, not the tests'.
@@ -32,6 +33,15 @@ def demo() -> Deployment:
 def presidential() -> Deployment:
     """The full example deployment shipped in examples/forms/."""
     return load_forms(PRESIDENTIAL_FORMS.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+async def emulator(tmp_path: Path) -> AsyncIterator[ModemEmulator]:
+    """A virtual modem on a real pty, reachable through a symlink in the test's folder."""
+    modem = ModemEmulator(link=str(tmp_path / "modem0"))
+    await modem.start()
+    yield modem
+    await modem.stop()
 
 
 @pytest.fixture

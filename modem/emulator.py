@@ -1,0 +1,342 @@
+"""A virtual GSM modem on a pseudo-terminal, for tests, ``make demo`` and users' dry runs.
+
+The driver under test (or ``gammu``) opens a real serial device path; on the other end this
+emulator speaks the 3GPP TS 27.005/27.007 subset that SMS gateways use, the way real USB sticks
+do: echo, verbose result codes, ``> `` prompts, ``+CMTI`` on arrival, SM and ME storages with
+capacities, PDU and text mode. Incoming SMS are built by ``modem.network`` as an SMSC builds
+them (multipart, UCS-2). Faults are injected through ``Faults``: a response delay, bytes paced
+at a baud rate, dropped responses, garbage and Huawei noise, ``+CMS ERROR`` on chosen commands,
+storage full (arrivals wait at the "network" until space frees), index numbering from 0 or 1,
+hang, and unplug (the pty closes; ``replug`` opens a new one behind the same symlink).
+
+Usage::
+
+    emulator = ModemEmulator(link="/tmp/modem0")
+    await emulator.start()
+    emulator.deliver("+996555123456", "OP 1234 A1 B250")
+    ...
+    await emulator.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import termios
+import time
+import tty
+from collections import deque
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from modem.emulator_commands import CommandHandler, StoredSMS
+from modem.network import deliver_pdus
+
+__all__ = ["DEFAULT_BAUD", "Faults", "ModemEmulator", "SentSMS", "StoredSMS"]
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_BAUD = 115_200
+_BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
+_CHUNK_BYTES = 64
+_ESC, _CTRL_Z = 0x1B, 0x1A
+_BISHKEK = timezone(timedelta(hours=6))
+
+
+@dataclass
+class Faults:
+    """What the emulated modem does wrong; change fields at any time.
+
+    ``baud`` paces every byte in both directions (None: as fast as the pty goes).
+    ``cms_errors`` maps a command prefix (``"AT+CMGD"``) to the ``+CMS ERROR`` code it gets.
+    ``full`` makes storage refuse arrivals: they wait at the network until space frees.
+    """
+
+    delay_s: float = 0.0
+    baud: int | None = None
+    drop_responses: int = 0
+    cms_errors: dict[str, int] = field(default_factory=dict)
+    hang: bool = False
+    noise_every_s: float | None = None
+    urc_inside_responses: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SentSMS:
+    """One ``AT+CMGS`` the emulator accepted: the PDU, its reference, and when."""
+
+    pdu_hex: str
+    reference: int
+    at: float
+
+
+class ModemEmulator:
+    """A GSM modem on a pty; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        link: str | None = None,
+        imei: str = "356938035643809",
+        imsi: str = "437051234567890",
+        capacities: dict[str, int] | None = None,
+        index_base: int = 1,
+        pin: str | None = None,
+        puk_required: bool = False,
+        faults: Faults | None = None,
+    ) -> None:
+        self.link = link
+        self.faults = faults or Faults()
+        self.sent: list[SentSMS] = []
+        self.received_commands: list[str] = []
+        self.commands = CommandHandler(
+            imei=imei,
+            imsi=imsi,
+            capacities=capacities or {"SM": 30, "ME": 100},
+            index_base=index_base,
+            pin=pin,
+            puk_required=puk_required,
+        )
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._device: str | None = None
+        self._input = bytearray()
+        self._pdu_for: int | None = None  # TPDU length announced by AT+CMGS, awaiting data
+        self._output: deque[bytes] = deque()
+        self._output_ready = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._line_clock = 0.0
+        self._waiting: deque[tuple[str, str]] = deque()  # arrivals held while storage is full
+        self._reference = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        """The path to open: the symlink if one was asked for, else the pty's slave name."""
+        if self.link is not None:
+            return self.link
+        if self._device is None:
+            raise RuntimeError("the emulator is not started")
+        return self._device
+
+    async def start(self) -> None:
+        """Open the pty and start answering."""
+        self._open_pty()
+        self._spawn(self._write_loop())
+        self._spawn(self._noise_loop())
+
+    async def stop(self) -> None:
+        """Stop answering and close the pty."""
+        self._close_pty()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.link is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.link)
+
+    def unplug(self) -> None:
+        """Vanish like a USB stick pulled out: the client's next read or write fails."""
+        self._close_pty()
+
+    def replug(self) -> None:
+        """Come back on a new pty behind the same symlink, after a restart (echo on again)."""
+        self._close_pty()
+        self.commands.reset()
+        self._open_pty()
+
+    def _open_pty(self) -> None:
+        master, slave = os.openpty()
+        tty.setraw(slave, termios.TCSANOW)  # no line discipline: bytes pass as a UART's would
+        os.set_blocking(master, False)
+        self._master, self._slave, self._device = master, slave, os.ttyname(slave)
+        if self.link is not None:
+            temporary = f"{self.link}.{os.getpid()}.tmp"
+            os.symlink(self._device, temporary)
+            os.replace(temporary, self.link)  # atomic: a reader never sees no link
+        asyncio.get_running_loop().add_reader(master, self._readable)
+        self._input.clear()
+        self._output.clear()
+        self._pdu_for = None
+
+    def _close_pty(self) -> None:
+        if self._master is None:
+            return
+        asyncio.get_running_loop().remove_reader(self._master)
+        for fd in (self._master, self._slave):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._master = self._slave = None
+
+    def _spawn(self, coroutine: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the network side --------------------------------------------------------------------
+
+    def deliver(self, sender: str, text: str, *, timestamp: datetime | None = None) -> list[str]:
+        """An SMS from ``sender`` arrives: its PDUs (one per part), stored or held if full."""
+        moment = timestamp or datetime.now(_BISHKEK).replace(microsecond=0)
+        self._reference = (self._reference + 1) % 256
+        pdus = deliver_pdus(sender, text, timestamp=moment, reference=self._reference)
+        for pdu in pdus:
+            self._waiting.append((pdu, sender))
+        self._flush_waiting()
+        return pdus
+
+    def deliver_pdu(self, pdu_hex: str) -> None:
+        """Store a ready-made PDU (SMSC field first) as if it had just arrived."""
+        self._waiting.append((pdu_hex, ""))
+        self._flush_waiting()
+
+    def _flush_waiting(self) -> None:
+        # A real SMSC retries while the SIM is full; arrivals keep their order.
+        while self._waiting:
+            stored = self.commands.store(self._waiting[0][0])
+            if stored is None:
+                return
+            self._waiting.popleft()
+            storage, index = stored
+            if self.commands.notify_arrivals:
+                self._send(f'\r\n+CMTI: "{storage}",{index}\r\n'.encode())
+
+    @property
+    def waiting_at_network(self) -> int:
+        """Arrivals held back because the storage is full."""
+        return len(self._waiting)
+
+    def stored(self, storage: str = "SM") -> dict[int, StoredSMS]:
+        """The messages in ``storage`` by index."""
+        return dict(self.commands.storages[storage].messages)
+
+    def inject(self, data: bytes) -> None:
+        """Send raw bytes to the client as they are (garbage, noise, a URC)."""
+        self._send(data)
+
+    # -- bytes in ----------------------------------------------------------------------------
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self._master, 4096) if self._master is not None else b""
+        except OSError:  # EIO: no client has the slave open right now
+            data = b""
+        if not data or self.faults.hang:
+            return
+        for byte in data:
+            self._byte_received(byte)
+
+    def _byte_received(self, byte: int) -> None:
+        if self.commands.echo:
+            self._send(bytes([byte]))
+        if self._pdu_for is not None:
+            self._pdu_byte(byte)
+            return
+        if byte == _ESC:
+            self._input.clear()
+        elif byte in (0x0D, 0x0A):
+            if self._input:
+                line = self._input.decode("latin-1")
+                self._input.clear()
+                self._command(line)
+        else:
+            self._input.append(byte)
+
+    def _pdu_byte(self, byte: int) -> None:
+        if byte == _ESC:  # abort sending
+            self._input.clear()
+            self._pdu_for = None
+            self._respond("", "OK")
+        elif byte == _CTRL_Z:
+            pdu = self._input.decode("latin-1").strip()
+            self._input.clear()
+            self._pdu_for = None
+            self._submit(pdu)
+        else:
+            self._input.append(byte)
+
+    def _command(self, line: str) -> None:
+        command = line.strip()
+        if not command.upper().startswith("AT"):
+            return  # line noise before a command: real modems ignore it
+        self.received_commands.append(command)
+        for prefix, code in self.faults.cms_errors.items():
+            if command.upper().startswith(prefix.upper()):
+                self._respond("", f"+CMS ERROR: {code}")
+                return
+        if match := re.fullmatch(r"AT\+CMGS=(\d+)", command, re.IGNORECASE):
+            self._pdu_for = int(match.group(1))
+            self._send(b"\r\n> ")
+            return
+        body, final = self.commands.handle(command)
+        self._respond(body, final)
+        if command.upper().startswith("AT+CMGD"):
+            self._flush_waiting()
+
+    def _submit(self, pdu: str) -> None:
+        self.commands.message_reference = (self.commands.message_reference + 1) % 256
+        reference = self.commands.message_reference
+        self.sent.append(SentSMS(pdu, reference, time.monotonic()))
+        self._respond(f"+CMGS: {reference}", "OK")
+
+    # -- bytes out ---------------------------------------------------------------------------
+
+    def _respond(self, body: str, final: str) -> None:
+        if self.faults.drop_responses > 0:
+            self.faults.drop_responses -= 1
+            return
+        text = f"\r\n{body}\r\n" if body else ""
+        self._send(
+            f"{text}\r\n{final}\r\n".encode("latin-1", errors="replace"),
+            delay_s=self.faults.delay_s,
+        )
+
+    def _send(self, data: bytes, delay_s: float = 0.0) -> None:
+        if delay_s > 0:
+            asyncio.get_running_loop().call_later(delay_s, self._send, data)
+            return
+        self._output.append(data)
+        self._output_ready.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._output_ready.wait()
+            self._output_ready.clear()
+            while self._output:
+                await self._write_all(self._output.popleft())
+
+    async def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view and self._master is not None:
+            chunk = view[:_CHUNK_BYTES]
+            if self.faults.baud:  # the bytes leave no faster than the line carries them
+                now = time.monotonic()
+                self._line_clock = max(self._line_clock, now) + self._line_time(len(chunk))
+                await asyncio.sleep(self._line_clock - now)
+            try:
+                written = os.write(self._master, chunk) if self._master is not None else 0
+            except BlockingIOError:  # the client is not reading yet: wait as a UART's FIFO
+                await asyncio.sleep(0.005)
+                continue
+            except OSError as exc:
+                _LOGGER.debug("emulator write failed: %s", exc)
+                return
+            view = view[written:]
+
+    def _line_time(self, count: int) -> float:
+        return count * _BITS_PER_BYTE / self.faults.baud if self.faults.baud else 0.0
+
+    async def _noise_loop(self) -> None:
+        while True:
+            interval = self.faults.noise_every_s
+            await asyncio.sleep(interval or 0.5)
+            if interval:
+                self._send(b"\r\n^RSSI:17\r\n\r\n^MODE:5,4\r\n")

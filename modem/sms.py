@@ -1,0 +1,221 @@
+"""The typed command API over ``ATDriver``: set a modem up, list, read, delete and send SMS.
+
+Responses are parsed tolerantly: a line that does not fit (garbage, vendor noise the framer let
+through) is logged and skipped, never fatal. Deleting uses ``AT+CMGD=<index>`` only, never a
+flag form: a flag deletes what we may not have handed up yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from modem.at import Completed
+from modem.driver import ATDriver
+from modem.errors import ATCommandError, CMEError, PDUError, SIMError
+from modem.pdu import decode_pdu, submit_pdus
+from modem.records import InboundPart, ModemIdentity, ModemStatus, StorageUse, StoredPDU
+
+__all__ = ["ModemSMS", "ModemSettings", "to_part"]
+
+_LOGGER = logging.getLogger(__name__)
+_LISTING = re.compile(r"\+CMG[LR]: *(?:(\d+) *,)? *(\d+) *,[^,]*, *(\d+)")
+_QUOTED = re.compile(r'"([^"]*)"')
+_NUMBERS = re.compile(r"\d+")
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+_REGISTRATION = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown",
+                 5: "roaming"}  # fmt: skip
+_NEW_MESSAGE_INDICATIONS = ("2,1,0,2,0", "2,1,0,0,0", "1,1,0,0,0")
+
+
+@dataclass(frozen=True, slots=True)
+class ModemSettings:
+    """How to set a modem up: its PIN, and which storage receives (``auto``: the largest)."""
+
+    pin: str | None = None
+    storage: str = "auto"
+
+
+class ModemSMS:
+    """SMS and status commands for one modem."""
+
+    def __init__(self, driver: ATDriver, settings: ModemSettings | None = None) -> None:
+        self.driver = driver
+        self.settings = settings or ModemSettings()
+        self.storages: tuple[str, ...] = ()
+
+    async def initialize(self) -> ModemIdentity:
+        """Echo off, verbose errors, SIM unlocked, PDU mode, storages, ``+CMTI`` on arrival."""
+        await self._sync()
+        await self.driver.command("ATE0")
+        await self.driver.command("AT+CMEE=1")
+        await self._unlock_sim()
+        await self.driver.command("AT+CMGF=0")
+        await self._choose_storages()
+        await self._enable_indications()
+        return await self.identity()
+
+    async def _sync(self) -> None:
+        # Whatever a previous user left half-typed (or a PDU prompt) is cancelled by ESC.
+        self.driver.abort_input()
+        for attempt in range(3):
+            try:
+                await self.driver.command("AT", timeout_s=2.0)
+                return
+            except ATCommandError:
+                if attempt == 2:
+                    raise
+
+    async def _unlock_sim(self) -> None:
+        state = _value(await self.driver.command("AT+CPIN?"), "+CPIN:")
+        if state == "READY":
+            return
+        if state != "SIM PIN":
+            raise SIMError("AT+CPIN?", f"SIM wants {state}", 0)
+        if not self.settings.pin:
+            raise SIMError("AT+CPIN?", "SIM PIN required and no PIN is configured", 0)
+        try:
+            await self.driver.command(f'AT+CPIN="{self.settings.pin}"')
+        except CMEError as exc:  # never retried: three wrong PINs lock the SIM
+            raise SIMError(
+                exc.command, f"the SIM refused the configured PIN ({exc.final})", exc.code
+            ) from exc
+
+    async def _choose_storages(self) -> None:
+        response = await self.driver.command("AT+CPMS=?")
+        offered = _QUOTED.findall(_value(response, "+CPMS:").split(")")[0])
+        self.storages = tuple(dict.fromkeys(name.upper() for name in offered)) or ("SM",)
+        receive = self.settings.storage.upper()
+        if receive == "AUTO":
+            sizes = {name: (await self._select(name)).total for name in self.storages}
+            receive = max(sizes, key=lambda name: sizes[name])
+        await self.driver.command(f'AT+CPMS="{receive}","{receive}","{receive}"')
+
+    async def _enable_indications(self) -> None:
+        # Store and notify (+CMTI); never routed +CMT, which is lost if we are not listening.
+        for setting in _NEW_MESSAGE_INDICATIONS:
+            try:
+                await self.driver.command(f"AT+CNMI={setting}")
+                return
+            except ATCommandError:
+                continue
+        _LOGGER.warning("%s: accepts no +CMTI setting; relying on the sweep", self.driver.device)
+
+    async def identity(self) -> ModemIdentity:
+        """Manufacturer, model, revision, IMEI and IMSI."""
+        answers = [
+            await self._text(command)
+            for command in ("AT+CGMI", "AT+CGMM", "AT+CGMR", "AT+CGSN", "AT+CIMI")
+        ]
+        return ModemIdentity(*answers)
+
+    async def _text(self, command: str) -> str:
+        lines = (await self.driver.command(command)).lines
+        return lines[0].split(":", 1)[-1].strip() if lines else ""
+
+    async def _select(self, storage: str) -> StorageUse:
+        numbers = _NUMBERS.findall(
+            _value(await self.driver.command(f'AT+CPMS="{storage}"'), "+CPMS:")
+        )
+        used, total = (int(numbers[0]), int(numbers[1])) if len(numbers) >= 2 else (0, 0)
+        return StorageUse(storage, used, total)
+
+    async def list_stored(self, storage: str) -> list[StoredPDU]:
+        """Every message in ``storage`` (``AT+CMGL=4``), read or not."""
+        await self._select(storage)
+        response = await self.driver.command("AT+CMGL=4", timeout_s=self.driver.timeouts.list_s)
+        return _listing(storage, response.lines)
+
+    async def read_stored(self, storage: str, index: int) -> StoredPDU | None:
+        """The message at ``index`` (``AT+CMGR``), or None if the slot is empty."""
+        await self._select(storage)
+        try:
+            response = await self.driver.command(f"AT+CMGR={index}")
+        except ATCommandError:
+            return None
+        stored = _listing(storage, response.lines, index)
+        return stored[0] if stored else None
+
+    async def delete(self, storage: str, index: int) -> None:
+        """Delete one index (``AT+CMGD=<index>``, never a flag form)."""
+        await self._select(storage)
+        await self.driver.command(f"AT+CMGD={index}")
+
+    async def acknowledge(self) -> None:
+        """``AT+CNMA``: acknowledge a routed ``+CMT`` on modems that require it."""
+        try:
+            await self.driver.command("AT+CNMA")
+        except ATCommandError:
+            _LOGGER.debug("%s: AT+CNMA not needed here", self.driver.device)
+
+    async def send_sms(self, number: str, text: str) -> list[int]:
+        """Send ``text`` (split into parts as needed); the message reference of each part."""
+        references = []
+        for part in submit_pdus(number, text):
+            response = await self.driver.command_with_data(
+                f"AT+CMGS={part.tpdu_length}", part.pdu_hex
+            )
+            references.append(int(_NUMBERS.findall(_value(response, "+CMGS:"))[0]))
+        return references
+
+    async def status(self) -> ModemStatus:
+        """Signal in dBm, registration, operator and the use of every storage."""
+        rssi = _NUMBERS.findall(_value(await self.driver.command("AT+CSQ"), "+CSQ:"))
+        signal = None if not rssi or int(rssi[0]) == 99 else -113 + 2 * int(rssi[0])
+        creg = _NUMBERS.findall(_value(await self.driver.command("AT+CREG?"), "+CREG:"))
+        registration = _REGISTRATION.get(int(creg[1]) if len(creg) > 1 else -1, "unknown")
+        operator = _QUOTED.findall(_value(await self.driver.command("AT+COPS?"), "+COPS:"))
+        storages = tuple([await self._select(name) for name in self.storages])
+        return ModemStatus(signal, registration, operator[0] if operator else "", storages)
+
+
+def to_part(stored: StoredPDU) -> InboundPart:
+    """Decode a stored PDU; an undecodable one keeps its hex and says why."""
+    try:
+        decoded = decode_pdu(stored.pdu_hex)
+    except PDUError as exc:
+        _LOGGER.warning("%s[%d]: %s", stored.storage, stored.index, exc)
+        return InboundPart(
+            stored.storage, stored.index, stored.pdu_hex, kind="unknown", error=str(exc)
+        )
+    return InboundPart(
+        storage=stored.storage,
+        index=stored.index,
+        pdu_hex=stored.pdu_hex,
+        kind=decoded.type,
+        sender=decoded.number,
+        timestamp=decoded.timestamp,
+        text=decoded.text,
+        coding=decoded.coding,
+        concat=decoded.concat,
+        reference=decoded.reference,
+        status=decoded.status,
+    )
+
+
+def _value(response: Completed, prefix: str) -> str:
+    for line in response.lines:
+        if line.startswith(prefix):
+            return line[len(prefix) :].strip()
+    return ""
+
+
+def _listing(storage: str, lines: tuple[str, ...], index: int | None = None) -> list[StoredPDU]:
+    """Pairs of ``+CMGL:``/``+CMGR:`` header and PDU line; anything else is logged and skipped."""
+    found: list[StoredPDU] = []
+    header: re.Match[str] | None = None
+    for line in lines:
+        match = _LISTING.match(line)
+        if match is not None:
+            header = match
+            continue
+        if header is None or not _HEX.fullmatch(line):
+            _LOGGER.debug("%s: skipping unexpected listing line %r", storage, line)
+            header = None
+            continue
+        number = int(header.group(1)) if header.group(1) is not None else index
+        if number is not None:
+            found.append(StoredPDU(storage, number, int(header.group(2)), line.upper()))
+        header = None
+    return found

@@ -1,0 +1,242 @@
+"""``ModemSupervisor``: keeps one modem receiving, across hangs, unplugs and restarts.
+
+One task per modem owns its port. A session opens the device, sets the modem up, sweeps every
+storage, then waits for ``+CMTI`` (read that index), a routed ``+CMT`` (handed up at once), the
+periodic sweep (notifications get lost; some modems send them on another port) or an idle
+watchdog ``AT``. Every message is handed up with ``await hand_up(part)`` and deleted only after
+that returns: the caller commits first, so a crash anywhere leaves the message on the SIM for the
+next sweep. When the port vanishes or the modem stops answering, the session ends, the port is
+closed, and after a capped exponential backoff the same device path is opened again. A SIM that
+wants a PUK or refuses the PIN stops the supervisor for good: retries would lock it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from modem.at import Unsolicited
+from modem.driver import ATDriver, Timeouts
+from modem.errors import ATCommandError, ATTimeout, ModemConnectionError, ModemError, SIMError
+from modem.records import InboundPart, ModemIdentity, ModemStatus, StoredPDU
+from modem.sms import ModemSettings, ModemSMS, to_part
+
+__all__ = ["HandUp", "ModemState", "ModemSupervisor", "SupervisorSettings"]
+
+_LOGGER = logging.getLogger(__name__)
+
+HandUp = Callable[[InboundPart], Awaitable[None]]
+_LINK_LOST = Unsolicited("(link lost)")
+
+
+class ModemState(enum.Enum):
+    """Where the supervisor is."""
+
+    STARTING = "starting"
+    READY = "ready"
+    BACKING_OFF = "backing off"
+    FAILED = "failed"  # the SIM needs a person (PUK, wrong PIN)
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorSettings:
+    """Intervals and limits, in seconds where timed; each can be set per modem."""
+
+    baud: int = 115_200
+    sweep_interval_s: float = 30.0
+    watchdog_idle_s: float = 20.0
+    watchdog_failures: int = 3
+    status_interval_s: float = 60.0
+    backoff_first_s: float = 1.0
+    backoff_max_s: float = 60.0
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    modem: ModemSettings = field(default_factory=ModemSettings)
+
+
+class ModemSupervisor:
+    """Runs one modem until cancelled; see the module docstring."""
+
+    def __init__(
+        self, device: str, hand_up: HandUp, settings: SupervisorSettings | None = None
+    ) -> None:
+        self.device = device
+        self.hand_up = hand_up
+        self.settings = settings or SupervisorSettings()
+        self.state = ModemState.STARTING
+        self.identity: ModemIdentity | None = None
+        self.status: ModemStatus | None = None
+        self.last_error: str | None = None
+        self.sessions = 0
+        self._sms: ModemSMS | None = None
+        self._events: asyncio.Queue[Unsolicited] = asyncio.Queue()
+        self._ready = asyncio.Event()
+
+    async def run(self) -> None:
+        """Supervise until cancelled (or until the SIM needs a person: ``SIMError``)."""
+        failures = 0
+        try:
+            while True:
+                try:
+                    await self._session()
+                except SIMError as exc:
+                    self._fail(exc)
+                    raise
+                except ModemError as exc:
+                    self.last_error = str(exc)
+                    _LOGGER.warning("%s: %s; reconnecting", self.device, exc)
+                failures = 0 if self._ready.is_set() else failures + 1
+                self._ready.clear()
+                self.state = ModemState.BACKING_OFF
+                await asyncio.sleep(self._backoff(failures))
+        finally:
+            if self.state is not ModemState.FAILED:
+                self.state = ModemState.STOPPED
+
+    async def wait_ready(self, timeout_s: float) -> None:
+        """Wait until a session is up (for tests and start-up logs)."""
+        async with asyncio.timeout(timeout_s):
+            await self._ready.wait()
+
+    async def send_sms(self, number: str, text: str) -> list[int]:
+        """Send through this modem now; ``ModemConnectionError`` if it is not ready."""
+        if self._sms is None or not self._ready.is_set():
+            raise ModemConnectionError(f"{self.device}: not ready ({self.state.value})")
+        return await self._sms.send_sms(number, text)
+
+    def _backoff(self, failures: int) -> float:
+        first, cap = self.settings.backoff_first_s, self.settings.backoff_max_s
+        return float(min(first * 2 ** min(failures, 16), cap))
+
+    def _fail(self, exc: SIMError) -> None:
+        self.state = ModemState.FAILED
+        self.last_error = str(exc)
+        _LOGGER.error("%s: %s. Fix the SIM (PIN/PUK) in a phone, then restart.", self.device, exc)
+
+    async def _session(self) -> None:
+        self.sessions += 1
+        self._events = asyncio.Queue()
+        driver = ATDriver(
+            self.device,
+            baud=self.settings.baud,
+            timeouts=self.settings.timeouts,
+            on_urc=self._events.put_nowait,
+        )
+        try:
+            await driver.open()
+            driver.on_lost(lambda: self._events.put_nowait(_LINK_LOST))
+            sms = ModemSMS(driver, self.settings.modem)
+            self.identity = await sms.initialize()
+            self.status = await sms.status()
+            self._sms = sms
+            self.state = ModemState.READY
+            self._ready.set()
+            _LOGGER.info(
+                "%s: ready (%s %s, IMSI %s)",
+                self.device,
+                self.identity.manufacturer,
+                self.identity.model,
+                self.identity.imsi,
+            )
+            await self._serve(sms)
+        finally:
+            self._sms = None
+            await driver.close()
+
+    async def _serve(self, sms: ModemSMS) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time()
+        next_status = loop.time() + self.settings.status_interval_s
+        timeouts = 0
+        while True:
+            now = loop.time()
+            try:
+                if now >= next_sweep:
+                    await self._sweep(sms)
+                    next_sweep = now + self.settings.sweep_interval_s
+                if now >= next_status:
+                    self.status = await sms.status()
+                    next_status = now + self.settings.status_interval_s
+                wait_s = min(next_sweep, next_status) - loop.time()
+                await self._next_event(sms, min(wait_s, self.settings.watchdog_idle_s))
+                timeouts = 0
+            except ATTimeout as exc:
+                timeouts += 1
+                _LOGGER.warning("%s: %s (%d in a row)", self.device, exc, timeouts)
+                if timeouts >= self.settings.watchdog_failures:
+                    raise ModemConnectionError(f"{self.device}: stopped answering") from exc
+
+    async def _next_event(self, sms: ModemSMS, wait_s: float) -> None:
+        try:
+            async with asyncio.timeout(max(wait_s, 0.0)):
+                event = await self._events.get()
+        except TimeoutError:
+            await sms.driver.command("AT")  # the watchdog: is it still there?
+            return
+        if event is _LINK_LOST:
+            raise ModemConnectionError(f"{self.device}: the port went away")
+        await self._unsolicited(sms, event)
+
+    async def _unsolicited(self, sms: ModemSMS, event: Unsolicited) -> None:
+        if event.name in ("+CMTI", "+CDSI"):
+            storage, _, index = event.value.partition(",")
+            if index.strip().isdigit():
+                stored = await sms.read_stored(
+                    storage.strip().strip('"').upper(), int(index.strip())
+                )
+                if stored is not None:
+                    await self._hand_up_and_delete(sms, stored)
+        elif event.name in ("+CMT", "+CDS") and event.body is not None:
+            # Routed despite AT+CNMI: never stored, so hand it up at once, then acknowledge.
+            await self._deliver(to_part(StoredPDU("", -1, 0, event.body.strip().upper())))
+            await sms.acknowledge()
+        else:
+            _LOGGER.debug("%s: unsolicited %r", self.device, event.line)
+
+    async def _sweep(self, sms: ModemSMS) -> None:
+        for storage in sms.storages:
+            for stored in await sms.list_stored(storage):
+                await self._hand_up_and_delete(sms, stored)
+
+    async def _hand_up_and_delete(self, sms: ModemSMS, stored: StoredPDU) -> None:
+        if not await self._deliver(to_part(stored)):
+            return  # kept on the SIM: the next sweep hands it up again
+        try:
+            await sms.delete(stored.storage, stored.index)
+        except ATCommandError as exc:
+            _LOGGER.warning(
+                "%s: deleting %s[%d] failed (%s); it will be handed up again",
+                self.device,
+                stored.storage,
+                stored.index,
+                exc,
+            )
+
+    async def _deliver(self, part: InboundPart) -> bool:
+        started = time.monotonic()
+        try:
+            await self.hand_up(part)
+        except Exception:  # the caller did not take it: keep it on the SIM
+            _LOGGER.exception(
+                "%s: hand-up of %s[%d] failed; not deleting", self.device, part.storage, part.index
+            )
+            return False
+        _LOGGER.debug(
+            "%s: handed up %s[%d] in %.1f ms",
+            self.device,
+            part.storage,
+            part.index,
+            (time.monotonic() - started) * 1000,
+        )
+        return True
+
+    async def stop(self, task: asyncio.Task[None]) -> None:
+        """Cancel ``task`` (running ``run``) and wait for it to end."""
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, SIMError):
+            await task

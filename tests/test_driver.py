@@ -1,0 +1,202 @@
+"""The AT driver and the SMS command API, over a real pty with the emulator on the other end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from modem.at import Unsolicited
+from modem.driver import ATDriver, Timeouts
+from modem.emulator import ModemEmulator
+from modem.errors import ATTimeout, CMSError, ModemConnectionError, SIMError
+from modem.pdu import decode_pdu
+from modem.sms import ModemSettings, ModemSMS, to_part
+
+FAST = Timeouts(command_s=0.5, list_s=2.0, prompt_s=0.5, send_s=2.0, close_s=1.0)
+
+
+@pytest.fixture
+async def driver(emulator: ModemEmulator) -> AsyncIterator[ATDriver]:
+    modem = ATDriver(emulator.device, timeouts=FAST)
+    await modem.open()
+    yield modem
+    await modem.close()
+
+
+async def test_initialisation_sets_up_pdu_mode_storage_and_new_message_indications(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    sms = ModemSMS(driver)
+    identity = await sms.initialize()
+    assert (identity.imei, identity.imsi) == ("356938035643809", "437051234567890")
+    assert sms.storages == ("SM", "ME")
+    handler = emulator.commands
+    assert (handler.echo, handler.cmee, handler.cmgf, handler.cnmi) == (False, 1, 0, "2,1,0,2,0")
+    assert handler.memories == ["ME", "ME", "ME"]  # the largest storage receives
+
+
+async def test_initialisation_tolerates_echo_on_or_off(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.commands.echo = False
+    await ModemSMS(driver).initialize()
+    emulator.commands.echo = True
+    await ModemSMS(driver).initialize()
+
+
+async def test_a_configured_storage_is_used_instead_of_the_largest(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    await ModemSMS(driver, ModemSettings(storage="SM")).initialize()
+    assert emulator.commands.memories == ["SM", "SM", "SM"]
+
+
+async def test_listing_hands_back_every_stored_message_decoded(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.deliver("+996555123456", "OP 1234 A1")
+    emulator.deliver("+996555123457", "Ж" * 100)  # two UCS-2 parts
+    sms = ModemSMS(driver)
+    await sms.initialize()
+    parts = [to_part(stored) for stored in await sms.list_stored("SM")]
+    assert [(part.index, part.sender, part.coding) for part in parts] == [
+        (1, "+996555123456", "gsm7"), (2, "+996555123457", "ucs2"), (3, "+996555123457", "ucs2")
+    ]  # fmt: skip
+    assert parts[0].text == "OP 1234 A1"
+    assert parts[1].text + parts[2].text == "Ж" * 100
+    assert parts[1].concat is not None
+    assert parts[1].concat.total == 2
+
+
+async def test_a_new_message_is_announced_with_cmti(emulator: ModemEmulator) -> None:
+    urcs: list[Unsolicited] = []
+    modem = ATDriver(emulator.device, timeouts=FAST, on_urc=urcs.append)
+    await modem.open()
+    try:
+        await ModemSMS(modem).initialize()
+        emulator.deliver("+996555123456", "OP 1234 A1")
+        for _ in range(100):
+            if urcs:
+                break
+            await asyncio.sleep(0.01)
+        assert urcs == [Unsolicited('+CMTI: "ME",1')]
+    finally:
+        await modem.close()
+
+
+async def test_sending_splits_long_texts_and_returns_a_reference_per_part(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    sms = ModemSMS(driver)
+    await sms.initialize()
+    references = await sms.send_sms("+996555123456", "Принято: OP 1234. Спасибо! " * 4)
+    assert references == [1, 2]
+    texts = [decode_pdu(sent.pdu_hex).text for sent in emulator.sent]
+    assert "".join(texts) == "Принято: OP 1234. Спасибо! " * 4
+
+
+async def test_a_cms_error_becomes_a_typed_exception_that_says_if_retrying_helps(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    sms = ModemSMS(driver)
+    await sms.initialize()
+    emulator.faults.cms_errors["AT+CMGS"] = 38  # network out of order
+    with pytest.raises(CMSError) as caught:
+        await sms.send_sms("+996555123456", "hi")
+    assert (caught.value.code, caught.value.retryable) == (38, True)
+    emulator.faults.cms_errors["AT+CMGS"] = 304  # invalid PDU mode parameter
+    with pytest.raises(CMSError) as caught:
+        await sms.send_sms("+996555123456", "hi")
+    assert caught.value.retryable is False
+
+
+async def test_a_timeout_leaves_no_waiter_behind_and_the_next_command_works(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.faults.drop_responses = 1
+    with pytest.raises(ATTimeout):
+        await driver.command("AT+CSQ")
+    assert driver._waiter is None
+    assert driver._channel.pending is None
+    assert (await driver.command("AT+CSQ")).lines == ("+CSQ: 20,99",)
+
+
+async def test_a_slow_answer_arriving_after_its_timeout_is_not_taken_for_the_next(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.faults.delay_s = 0.7
+    with pytest.raises(ATTimeout):
+        await driver.command("AT+CGSN")
+    emulator.faults.delay_s = 0.0
+    await asyncio.sleep(0.4)  # the late IMEI arrives now
+    assert (await driver.command("AT+CIMI")).lines == ("437051234567890",)
+
+
+async def test_garbage_and_noise_do_not_break_framing(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.inject(b"\xff\xfe\x00garbage\r\n^RSSI:12\r\n\r\n^BOOT:1,2\r\nRING\r\n")
+    assert (await driver.command("AT+CSQ")).lines == ("+CSQ: 20,99",)
+
+
+async def test_a_sim_asking_for_its_puk_stops_with_a_clear_error_and_no_retry(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    emulator = ModemEmulator(link=str(tmp_path / "puk"), puk_required=True)
+    await emulator.start()
+    modem = ATDriver(emulator.device, timeouts=FAST)
+    await modem.open()
+    try:
+        with pytest.raises(SIMError, match="SIM PUK"):
+            await ModemSMS(modem, ModemSettings(pin="1234")).initialize()
+        assert not any(c.startswith("AT+CPIN=") for c in emulator.received_commands)
+    finally:
+        await modem.close()
+        await emulator.stop()
+
+
+async def test_a_wrong_pin_is_tried_once_and_never_again(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    emulator = ModemEmulator(link=str(tmp_path / "pin"), pin="4321")
+    await emulator.start()
+    modem = ATDriver(emulator.device, timeouts=FAST)
+    await modem.open()
+    try:
+        with pytest.raises(SIMError, match="refused the configured PIN"):
+            await ModemSMS(modem, ModemSettings(pin="1234")).initialize()
+        assert [c for c in emulator.received_commands if c.startswith("AT+CPIN=")] == [
+            'AT+CPIN="1234"'
+        ]
+        await ModemSMS(modem, ModemSettings(pin="4321")).initialize()  # the right one works
+    finally:
+        await modem.close()
+        await emulator.stop()
+
+
+async def test_status_reports_signal_registration_operator_and_storage(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.deliver("+996555123456", "hi")
+    sms = ModemSMS(driver, ModemSettings(storage="SM"))
+    await sms.initialize()
+    status = await sms.status()
+    assert (status.signal_dbm, status.registration, status.operator) == (-73, "home", "Beeline KG")
+    assert [(s.name, s.used, s.total) for s in status.storages] == [("SM", 1, 30), ("ME", 0, 100)]
+
+
+async def test_an_unplugged_port_fails_the_command_in_flight_at_once(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.faults.hang = True
+    pending = asyncio.create_task(driver.command("AT+CSQ", timeout_s=5.0))
+    await asyncio.sleep(0.05)
+    emulator.unplug()
+    with pytest.raises(ModemConnectionError):
+        await asyncio.wait_for(pending, timeout=3.0)
+
+
+async def test_opening_a_missing_device_says_what_to_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    modem = ATDriver(str(tmp_path / "nothing"))
+    with pytest.raises(ModemConnectionError, match="Is the modem plugged in"):
+        await modem.open()

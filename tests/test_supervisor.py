@@ -53,7 +53,7 @@ async def running(emulator: ModemEmulator) -> AsyncIterator[tuple[ModemSuperviso
 
 async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
     async with asyncio.timeout(timeout_s):
-        while not condition():  # noqa: ASYNC110  # polls state that another process owns
+        while not condition():  # noqa: ASYNC110  # polls what the code under test changes
             await asyncio.sleep(0.02)
 
 

@@ -33,6 +33,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/parser.py
+	$(BIN)/python bench/modem.py
 
 demo: $(STAMP)
 	$(BIN)/shailoo forms check $(FORMS)

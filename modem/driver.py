@@ -31,6 +31,9 @@ __all__ = ["ATDriver", "Timeouts"]
 _LOGGER = logging.getLogger(__name__)
 _CTRL_Z = "\x1a"
 _ERROR_CODE = re.compile(r"\+CM([ES]) ERROR: ?(\d+)")
+# Lines modems send all the time; anything else (RDY, +CPIN: READY, +CFUN: 1...) may mean the
+# modem restarted and lost its settings.
+_ROUTINE = re.compile(r"\+CMTI:|\+CDSI:|RING|\+CREG:|\+CGREG:|\^(RSSI|HCSQ|MODE|DSFLOWRPT|BOOT)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class ATDriver:
         self._transport: asyncio.Transport | None = None
         self._protocol: ATProtocol | None = None
         self._lock = asyncio.Lock()
+        self.out_of_band = 0  # unusual lines seen (a reboot banner?): callers re-check state
         self._waiter: asyncio.Future[Completed] | None = None
         self._prompt: asyncio.Future[None] | None = None
 
@@ -179,9 +183,15 @@ class ATDriver:
                 if self._prompt is not None and not self._prompt.done():
                     self._prompt.set_result(None)
             elif isinstance(event, Unsolicited):
+                self._count_unusual(event.line)
                 self._unsolicited(event)
             elif isinstance(event, Noise):
+                self._count_unusual(event.line)
                 _LOGGER.debug("%s: ignoring %r", self.device, event.line)
+
+    def _count_unusual(self, line: str) -> None:
+        if not _ROUTINE.match(line):
+            self.out_of_band += 1
 
     def _complete(self, event: Completed) -> None:
         waiter, self._waiter, self._prompt = self._waiter, None, None

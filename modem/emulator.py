@@ -110,6 +110,7 @@ class ModemEmulator:
         self._output_ready = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._line_clock = 0.0
+        self._line_busy = False
         self._waiting: deque[tuple[str, str]] = deque()  # arrivals held while storage is full
         self._reference = 0
 
@@ -123,6 +124,11 @@ class ModemEmulator:
         if self._device is None:
             raise RuntimeError("the emulator is not started")
         return self._device
+
+    @property
+    def pty_path(self) -> str | None:
+        """The pseudo-terminal's own path (``/dev/pts/N``) while plugged in."""
+        return self._device if self._master is not None else None
 
     async def start(self) -> None:
         """Open the pty and start answering."""
@@ -293,6 +299,10 @@ class ModemEmulator:
         if self.faults.drop_responses > 0:
             self.faults.drop_responses -= 1
             return
+        if self.faults.urc_inside_responses and "\r\n" in body:
+            # Noise and a URC between two lines of one response, as busy modems do.
+            first, rest = body.split("\r\n", 1)
+            body = f"{first}\r\n^RSSI:15\r\n+CREG: 1\r\n{rest}"
         text = f"\r\n{body}\r\n" if body else ""
         self._send(
             f"{text}\r\n{final}\r\n".encode("latin-1", errors="replace"),
@@ -308,6 +318,7 @@ class ModemEmulator:
 
     async def _write_loop(self) -> None:
         while True:
+            self._line_busy = False
             await self._output_ready.wait()
             self._output_ready.clear()
             while self._output:
@@ -319,7 +330,11 @@ class ModemEmulator:
             chunk = view[:_CHUNK_BYTES]
             if self.faults.baud:  # the bytes leave no faster than the line carries them
                 now = time.monotonic()
-                self._line_clock = max(self._line_clock, now) + self._line_time(len(chunk))
+                # A UART sends back to back while its FIFO has data: within a burst the clock
+                # carries on from the last byte even when our sleep woke a little late.
+                start = self._line_clock if self._line_busy else now
+                self._line_busy = True
+                self._line_clock = start + self._line_time(len(chunk))
                 await asyncio.sleep(self._line_clock - now)
             try:
                 written = os.write(self._master, chunk) if self._master is not None else 0

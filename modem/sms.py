@@ -44,6 +44,10 @@ class ModemSMS:
         self.driver = driver
         self.settings = settings or ModemSettings()
         self.storages: tuple[str, ...] = ()
+        # The storage AT+CMGL/CMGR/CMGD act on, and the driver's count of out-of-band lines
+        # when it was chosen: any URC or noise since (a modem rebooting says "^BOOT", "RDY")
+        # means choosing again before deleting, so an index is never deleted in the wrong place.
+        self._selected: tuple[str, int] | None = None
 
     async def initialize(self) -> ModemIdentity:
         """Echo off, verbose errors, SIM unlocked, PDU mode, storages, ``+CMTI`` on arrival."""
@@ -91,6 +95,7 @@ class ModemSMS:
             sizes = {name: (await self._select(name)).total for name in self.storages}
             receive = max(sizes, key=lambda name: sizes[name])
         await self.driver.command(f'AT+CPMS="{receive}","{receive}","{receive}"')
+        self._selected = (receive, self.driver.out_of_band)
 
     async def _enable_indications(self) -> None:
         # Store and notify (+CMTI); never routed +CMT, which is lost if we are not listening.
@@ -115,21 +120,27 @@ class ModemSMS:
         return lines[0].split(":", 1)[-1].strip() if lines else ""
 
     async def _select(self, storage: str) -> StorageUse:
+        self._selected = None
         numbers = _NUMBERS.findall(
             _value(await self.driver.command(f'AT+CPMS="{storage}"'), "+CPMS:")
         )
+        self._selected = (storage, self.driver.out_of_band)
         used, total = (int(numbers[0]), int(numbers[1])) if len(numbers) >= 2 else (0, 0)
         return StorageUse(storage, used, total)
 
+    async def _use(self, storage: str) -> None:
+        if self._selected != (storage, self.driver.out_of_band):
+            await self._select(storage)
+
     async def list_stored(self, storage: str) -> list[StoredPDU]:
         """Every message in ``storage`` (``AT+CMGL=4``), read or not."""
-        await self._select(storage)
+        await self._use(storage)
         response = await self.driver.command("AT+CMGL=4", timeout_s=self.driver.timeouts.list_s)
         return _listing(storage, response.lines)
 
     async def read_stored(self, storage: str, index: int) -> StoredPDU | None:
         """The message at ``index`` (``AT+CMGR``), or None if the slot is empty."""
-        await self._select(storage)
+        await self._use(storage)
         try:
             response = await self.driver.command(f"AT+CMGR={index}")
         except ATCommandError:
@@ -139,7 +150,7 @@ class ModemSMS:
 
     async def delete(self, storage: str, index: int) -> None:
         """Delete one index (``AT+CMGD=<index>``, never a flag form)."""
-        await self._select(storage)
+        await self._use(storage)
         await self.driver.command(f"AT+CMGD={index}")
 
     async def acknowledge(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +144,61 @@ def test_help_explains_the_commands() -> None:
     for word in ("parse", "forms", "observers"):
         assert word in done.stdout
     assert "JSONL" in run("parse", "--help").stdout
+
+
+VALID_PDU = "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07"
+
+
+def test_pdu_decode_json_has_the_documented_shape() -> None:
+    done = run("pdu", "decode", "--json", VALID_PDU)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "ok": True, "type": "deliver", "sender": "+31641600986",
+        "timestamp": "2002-08-26T19:37:41+00:00", "text": "How are you?", "coding": "gsm7",
+        "concat": None, "error": None,
+    }  # fmt: skip
+
+
+def test_pdu_decode_dash_writes_one_json_line_per_pdu_and_never_a_traceback() -> None:
+    done = run("pdu", "decode", "-", stdin=f"{VALID_PDU}\n0791ZZ\n\n07911326\n")
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [result["ok"] for result in results] == [True, False, False]
+    assert all(result["error"] for result in results[1:])
+    assert "Traceback" not in done.stderr
+
+
+async def test_modem_emulate_runs_a_modem_that_takes_sms_from_stdin(tmp_path: Path) -> None:
+    from modem.driver import ATDriver
+    from modem.sms import ModemSMS, to_part
+
+    link = tmp_path / "modem0"
+    process = await asyncio.create_subprocess_exec(
+        SHAILOO, "modem", "emulate", "--link", str(link),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        first = await asyncio.wait_for(process.stdout.readline(), timeout=20)
+        assert first.decode().startswith("/dev/pts/")
+        process.stdin.write(b"+996555123456 OP 1234 A1 B250\n")
+        await process.stdin.drain()
+        driver = ATDriver(str(link))
+        await driver.open()
+        try:
+            sms = ModemSMS(driver)
+            await sms.initialize()
+            for _ in range(100):
+                stored = [m for s in sms.storages for m in await sms.list_stored(s)]
+                if stored:
+                    break
+                await asyncio.sleep(0.05)
+            assert [to_part(m).text for m in stored] == ["OP 1234 A1 B250"]
+        finally:
+            await driver.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=10) == 0
+    assert not link.exists()

@@ -200,3 +200,49 @@ async def test_opening_a_missing_device_says_what_to_check(tmp_path) -> None:  #
     modem = ATDriver(str(tmp_path / "nothing"))
     with pytest.raises(ModemConnectionError, match="Is the modem plugged in"):
         await modem.open()
+
+
+async def test_urcs_and_noise_inside_a_listing_do_not_corrupt_it(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    for number in range(3):
+        emulator.deliver("+996555123456", f"OP {100 + number} A1")
+    sms = ModemSMS(driver, ModemSettings(storage="SM"))
+    await sms.initialize()
+    emulator.faults.urc_inside_responses = True
+    parts = [to_part(stored) for stored in await sms.list_stored("SM")]
+    assert [part.text for part in parts] == ["OP 100 A1", "OP 101 A1", "OP 102 A1"]
+
+
+async def test_indexes_numbered_from_zero_are_read_and_deleted_as_listed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    emulator = ModemEmulator(link=str(tmp_path / "zero"), index_base=0)
+    await emulator.start()
+    emulator.deliver("+996555123456", "OP 100 A1")
+    modem = ATDriver(emulator.device, timeouts=FAST)
+    await modem.open()
+    try:
+        sms = ModemSMS(modem, ModemSettings(storage="SM"))
+        await sms.initialize()
+        [stored] = await sms.list_stored("SM")
+        assert stored.index == 0
+        await sms.delete("SM", 0)
+        assert emulator.stored("SM") == {}
+    finally:
+        await modem.close()
+        await emulator.stop()
+
+
+async def test_a_restart_banner_makes_the_driver_choose_the_storage_again_before_deleting(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    sms = ModemSMS(driver, ModemSettings(storage="SM"))
+    await sms.initialize()
+    await sms.list_stored("SM")
+    emulator.inject(b"\r\nRDY\r\n")  # the modem restarted: its storage choice is unknown now
+    await asyncio.sleep(0.05)
+    before = len(emulator.received_commands)
+    await sms.delete("SM", 1)
+    assert emulator.received_commands[before:] == ['AT+CPMS="SM"', "AT+CMGD=1"]
+    before = len(emulator.received_commands)
+    await sms.delete("SM", 2)
+    assert emulator.received_commands[before:] == ["AT+CMGD=2"]

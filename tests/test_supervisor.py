@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from modem.driver import Timeouts
-from modem.emulator import ModemEmulator
+from modem.emulator import Faults, ModemEmulator
 from modem.records import InboundPart
 from modem.supervisor import ModemState, ModemSupervisor, SupervisorSettings
 
@@ -58,7 +58,7 @@ async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> N
 
 
 def all_stored(emulator: ModemEmulator) -> int:
-    return sum(len(emulator.stored(name)) for name in ("SM", "ME"))
+    return sum(len(emulator.stored(name)) for name in emulator.commands.storages)
 
 
 async def test_messages_waiting_on_the_sim_at_start_are_handed_up_then_deleted(
@@ -186,4 +186,30 @@ async def test_a_sim_that_needs_its_puk_stops_the_supervisor_for_good(tmp_path) 
             await asyncio.wait_for(supervisor.run(), timeout=5.0)
         assert supervisor.state is ModemState.FAILED
     finally:
+        await emulator.stop()
+
+
+async def test_unplugging_in_the_middle_of_a_listing_loses_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Paced at 115200 baud, listing 40 messages takes about a quarter of a second.
+    emulator = ModemEmulator(
+        link=str(tmp_path / "paced"), capacities={"SM": 100}, faults=Faults(baud=115_200)
+    )
+    await emulator.start()
+    texts = {f"OP {1000 + number} A1 " + "x" * 120 for number in range(40)}
+    for text in sorted(texts):
+        emulator.deliver("+996555123456", text)
+    collector = Collector(emulator)
+    supervisor = ModemSupervisor(emulator.device, collector, FAST)
+    task = asyncio.create_task(supervisor.run())
+    try:
+        await eventually(lambda: "AT+CMGL=4" in emulator.received_commands)
+        await asyncio.sleep(0.1)  # part of the listing is on the wire
+        emulator.unplug()
+        assert all_stored(emulator) > 0
+        await asyncio.sleep(0.3)
+        emulator.replug()
+        await eventually(lambda: all_stored(emulator) == 0, 10.0)
+        assert set(collector.texts()) == texts  # each at least once, none deleted un-acked
+    finally:
+        await supervisor.stop(task)
         await emulator.stop()

@@ -1,20 +1,15 @@
-"""The ``shailoo`` command: what the tech person and the data team type.
-
-Each command reads its inputs, calls the pure packages and prints; problems in what the user gave
-us (a missing file, a forms file with mistakes) end with a sentence and exit status 2, never a
-traceback.
-"""
+"""``shailoo parse`` and ``shailoo forms check``: trying messages and forms files."""
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, TextIO
+from typing import Annotated, TextIO
 
 import typer
 
+from gateway.cli.app import app, fail, utf8_stdin
 from parser import (
     Deployment,
     FormsError,
@@ -25,25 +20,10 @@ from parser import (
     to_json,
 )
 
-__all__ = ["app", "main"]
+__all__ = ["forms_check", "parse"]
 
-app = typer.Typer(
-    name="shailoo",
-    help=(
-        "shailoo: an SMS gateway for citizen election observers.\n\n"
-        "Observers text coded checklists (e.g. 'OP 1234 A1 B250') to a SIM in a GSM modem; "
-        "shailoo checks each SMS against your forms file and replies in ky, ru or en.\n\n"
-        "Start with 'shailoo forms check FILE', then try messages with "
-        "'shailoo parse --forms FILE \"OP 1234 A1\"'."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 forms_app = typer.Typer(help="Check a forms file before election day.", no_args_is_help=True)
 app.add_typer(forms_app, name="forms")
-
-EXIT_USAGE = 2
 
 FormsOption = Annotated[
     Path,
@@ -93,7 +73,7 @@ def parse(
     deployment = _load(forms)
     language = _language(lang, deployment)
     if text == "-":
-        _parse_lines(_utf8_stdin(), deployment, language)
+        _parse_lines(utf8_stdin(), deployment, language)
         return
     result = parse_message(text, deployment)
     if as_json:
@@ -147,47 +127,29 @@ def _parse_lines(lines: TextIO, deployment: Deployment, language: str) -> None:
         sys.stdout.flush()  # a pipe reader sees each result as soon as its line is read
 
 
-def _utf8_stdin() -> TextIO:
-    # Phones and spreadsheets give us UTF-8; a broken byte must not stop a batch.
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-
-
 def _load(path: Path) -> Deployment:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        _fail(
+        fail(
             f"{path}: no such file. Give the path of your forms file, e.g. "
             "examples/forms/presidential.yaml."
         )
     except IsADirectoryError:
-        _fail(f"{path} is a directory; give the forms file inside it.")
+        fail(f"{path} is a directory; give the forms file inside it.")
     except PermissionError:
-        _fail(f"{path}: permission denied; make the file readable by this user.")
+        fail(f"{path}: permission denied; make the file readable by this user.")
     except UnicodeDecodeError as exc:
-        _fail(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.")
+        fail(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.")
     try:
         return load_forms(text, str(path))
     except FormsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _language(lang: str | None, deployment: Deployment) -> str:
     if lang is None:
         return deployment.default_language
     if lang not in ("ky", "ru", "en"):
-        _fail(f"--lang {lang!r}: use ky, ru or en.")
+        fail(f"--lang {lang!r}: use ky, ru or en.")
     return lang
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
-
-
-def main() -> None:
-    """Entry point of the ``shailoo`` console script."""
-    for stream in (sys.stdout, sys.stderr):
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(encoding="utf-8")  # replies are Cyrillic whatever the locale
-    app()

@@ -1,0 +1,19 @@
+"""The ``shailoo`` command line: ``main`` is the console script's entry point."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from gateway.cli import forms, modem  # noqa: F401  # importing registers their commands
+from gateway.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``shailoo`` console script."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8")  # replies are Cyrillic whatever the locale
+    app()

@@ -1,0 +1,31 @@
+"""What the gateway needs from a modem backend, whichever way it talks to the hardware.
+
+The AT driver's ``ModemSupervisor`` implements it; a python-gammu backend can too. A backend runs
+until cancelled, hands every stored message up with ``await hand_up(part)`` and deletes it only
+after that returns, sends SMS, and reports identity and health.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from modem.records import ModemIdentity, ModemStatus
+from modem.supervisor import HandUp, ModemState
+
+__all__ = ["HandUp", "ModemBackend"]
+
+
+class ModemBackend(Protocol):
+    """One modem, supervised: see the module docstring."""
+
+    device: str
+    state: ModemState
+    identity: ModemIdentity | None
+    status: ModemStatus | None
+    last_error: str | None
+
+    async def run(self) -> None:
+        """Receive until cancelled; raises only when a person must act (SIM PUK/PIN)."""
+
+    async def send_sms(self, number: str, text: str) -> list[int]:
+        """Send now; the message reference of each part."""

@@ -45,6 +45,7 @@ class Timeouts:
     prompt_s: float = 5.0  # "> " after AT+CMGS
     send_s: float = 60.0  # AT+CMGS: the network may take this long to accept
     close_s: float = 2.0  # the port closing
+    open_s: float = 10.0  # the port opening (a wedged USB device can block open())
 
 
 class ATDriver:
@@ -78,9 +79,16 @@ class ATDriver:
     async def open(self) -> None:
         """Open the port; raises ``ModemConnectionError`` with what to do when it cannot."""
         self._channel = ATChannel()
-        self._transport, self._protocol = await open_port(
-            self.device, self.baud, self._channel, self._events_received
-        )
+        try:
+            async with asyncio.timeout(self.timeouts.open_s):
+                self._transport, self._protocol = await open_port(
+                    self.device, self.baud, self._channel, self._events_received
+                )
+        except TimeoutError:
+            raise ModemConnectionError(
+                f"{self.device}: opening took over {self.timeouts.open_s:g} s; "
+                "unplug the modem and plug it in again"
+            ) from None
         self._protocol.lost.add_done_callback(self._link_lost)
 
     async def close(self) -> None:

@@ -55,6 +55,7 @@ class SupervisorSettings:
     status_interval_s: float = 60.0
     backoff_first_s: float = 1.0
     backoff_max_s: float = 60.0
+    hand_up_s: float = 30.0  # longer, and the message stays on the SIM for the next sweep
     timeouts: Timeouts = field(default_factory=Timeouts)
     modem: ModemSettings = field(default_factory=ModemSettings)
 
@@ -220,8 +221,9 @@ class ModemSupervisor:
     async def _deliver(self, part: InboundPart) -> bool:
         started = time.monotonic()
         try:
-            await self.hand_up(part)
-        except Exception:  # the caller did not take it: keep it on the SIM
+            async with asyncio.timeout(self.settings.hand_up_s):
+                await self.hand_up(part)
+        except Exception:  # the caller did not take it (or not in time): keep it on the SIM
             _LOGGER.exception(
                 "%s: hand-up of %s[%d] failed; not deleting", self.device, part.storage, part.index
             )

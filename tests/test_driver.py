@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +18,22 @@ from modem.pdu import decode_pdu
 from modem.sms import ModemSettings, ModemSMS, to_part
 
 FAST = Timeouts(command_s=0.5, list_s=2.0, prompt_s=0.5, send_s=2.0, close_s=1.0)
+
+
+@contextlib.asynccontextmanager
+async def modem_with(
+    tmp_path: Path, **options: Any
+) -> AsyncIterator[tuple[ModemEmulator, ATDriver]]:
+    """An emulator built with ``options`` and a driver opened on it."""
+    emulator = ModemEmulator(link=str(tmp_path / "custom"), **options)
+    await emulator.start()
+    modem = ATDriver(emulator.device, timeouts=FAST)
+    await modem.open()
+    try:
+        yield emulator, modem
+    finally:
+        await modem.close()
+        await emulator.stop()
 
 
 @pytest.fixture
@@ -142,36 +161,22 @@ async def test_garbage_and_noise_do_not_break_framing(
 
 
 async def test_a_sim_asking_for_its_puk_stops_with_a_clear_error_and_no_retry(
-    tmp_path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
-    emulator = ModemEmulator(link=str(tmp_path / "puk"), puk_required=True)
-    await emulator.start()
-    modem = ATDriver(emulator.device, timeouts=FAST)
-    await modem.open()
-    try:
+    async with modem_with(tmp_path, puk_required=True) as (emulator, modem):
         with pytest.raises(SIMError, match="SIM PUK"):
             await ModemSMS(modem, ModemSettings(pin="1234")).initialize()
         assert not any(c.startswith("AT+CPIN=") for c in emulator.received_commands)
-    finally:
-        await modem.close()
-        await emulator.stop()
 
 
-async def test_a_wrong_pin_is_tried_once_and_never_again(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    emulator = ModemEmulator(link=str(tmp_path / "pin"), pin="4321")
-    await emulator.start()
-    modem = ATDriver(emulator.device, timeouts=FAST)
-    await modem.open()
-    try:
+async def test_a_wrong_pin_is_tried_once_and_never_again(tmp_path: Path) -> None:
+    async with modem_with(tmp_path, pin="4321") as (emulator, modem):
         with pytest.raises(SIMError, match="refused the configured PIN"):
             await ModemSMS(modem, ModemSettings(pin="1234")).initialize()
         assert [c for c in emulator.received_commands if c.startswith("AT+CPIN=")] == [
             'AT+CPIN="1234"'
         ]
         await ModemSMS(modem, ModemSettings(pin="4321")).initialize()  # the right one works
-    finally:
-        await modem.close()
-        await emulator.stop()
 
 
 async def test_status_reports_signal_registration_operator_and_storage(
@@ -196,7 +201,7 @@ async def test_an_unplugged_port_fails_the_command_in_flight_at_once(
         await asyncio.wait_for(pending, timeout=3.0)
 
 
-async def test_opening_a_missing_device_says_what_to_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_opening_a_missing_device_says_what_to_check(tmp_path: Path) -> None:
     modem = ATDriver(str(tmp_path / "nothing"))
     with pytest.raises(ModemConnectionError, match="Is the modem plugged in"):
         await modem.open()
@@ -214,22 +219,15 @@ async def test_urcs_and_noise_inside_a_listing_do_not_corrupt_it(
     assert [part.text for part in parts] == ["OP 100 A1", "OP 101 A1", "OP 102 A1"]
 
 
-async def test_indexes_numbered_from_zero_are_read_and_deleted_as_listed(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    emulator = ModemEmulator(link=str(tmp_path / "zero"), index_base=0)
-    await emulator.start()
-    emulator.deliver("+996555123456", "OP 100 A1")
-    modem = ATDriver(emulator.device, timeouts=FAST)
-    await modem.open()
-    try:
+async def test_indexes_numbered_from_zero_are_read_and_deleted_as_listed(tmp_path: Path) -> None:
+    async with modem_with(tmp_path, index_base=0) as (emulator, modem):
+        emulator.deliver("+996555123456", "OP 100 A1")
         sms = ModemSMS(modem, ModemSettings(storage="SM"))
         await sms.initialize()
         [stored] = await sms.list_stored("SM")
         assert stored.index == 0
         await sms.delete("SM", 0)
         assert emulator.stored("SM") == {}
-    finally:
-        await modem.close()
-        await emulator.stop()
 
 
 async def test_a_restart_banner_makes_the_driver_choose_the_storage_again_before_deleting(

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
@@ -177,7 +178,7 @@ async def test_a_routed_cmt_is_handed_up_at_once(
     assert "AT+CNMA" in emulator.received_commands
 
 
-async def test_a_sim_that_needs_its_puk_stops_the_supervisor_for_good(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_sim_that_needs_its_puk_stops_the_supervisor_for_good(tmp_path: Path) -> None:
     emulator = ModemEmulator(link=str(tmp_path / "puk"), puk_required=True)
     await emulator.start()
     supervisor = ModemSupervisor(emulator.device, Collector(emulator), FAST)
@@ -189,7 +190,7 @@ async def test_a_sim_that_needs_its_puk_stops_the_supervisor_for_good(tmp_path) 
         await emulator.stop()
 
 
-async def test_unplugging_in_the_middle_of_a_listing_loses_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_unplugging_in_the_middle_of_a_listing_loses_nothing(tmp_path: Path) -> None:
     # Paced at 115200 baud, listing 40 messages takes about a quarter of a second.
     emulator = ModemEmulator(
         link=str(tmp_path / "paced"), capacities={"SM": 100}, faults=Faults(baud=115_200)

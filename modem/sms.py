@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from modem.at import Completed
 from modem.driver import ATDriver
-from modem.errors import ATCommandError, CMEError, PDUError, SIMError
+from modem.errors import ATCommandError, ATTimeout, CMEError, PDUError, SIMError
 from modem.pdu import decode_pdu, submit_pdus
 from modem.records import InboundPart, ModemIdentity, ModemStatus, StorageUse, StoredPDU
 
@@ -67,7 +67,7 @@ class ModemSMS:
             try:
                 await self.driver.command("AT", timeout_s=2.0)
                 return
-            except ATCommandError:
+            except (ATCommandError, ATTimeout):  # junk in its buffer: the next AT is clean
                 if attempt == 2:
                     raise
 

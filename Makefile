@@ -29,7 +29,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict parser/ modem/ gateway/
+	$(BIN)/mypy --strict parser/ modem/ gateway/ migrations/
 
 bench: $(STAMP)
 	$(BIN)/python bench/parser.py

@@ -50,6 +50,10 @@ class ErrorCode(StrEnum):
     CHECK_FAILED = "CHECK_FAILED"
     UNEXPECTED_TEXT = "UNEXPECTED_TEXT"
     AMBIGUOUS_VALUE = "AMBIGUOUS_VALUE"
+    # Checks that need data, made by the gateway (the parser itself never reports these):
+    UNKNOWN_OBSERVER = "UNKNOWN_OBSERVER"
+    SENDER_MISMATCH = "SENDER_MISMATCH"
+    DUPLICATE_MESSAGE = "DUPLICATE_MESSAGE"
 
 
 Span = tuple[int, int]

@@ -40,6 +40,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "AMBIGUOUS_VALUE:hint": "{tag}: unclear, write {hint}",
         "AMBIGUOUS_VALUE": "{tag}: {found} is unclear, use digits only",
         "AMBIGUOUS_VALUE:id": "ID {found} is unclear, use digits only",
+        "UNKNOWN_OBSERVER": "observer ID {found} is not registered",
+        "SENDER_MISMATCH": "this phone is not registered for ID {found}",
+        "duplicate": "Already received: {form} {observer}. Thank you!",
     },
     "ru": {
         "ok": "Принято: {form} {observer}, ответов: {count}. Спасибо!",
@@ -63,6 +66,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "AMBIGUOUS_VALUE:hint": "{tag}: неясно, пишите {hint}",
         "AMBIGUOUS_VALUE": "{tag}: {found} неясно, пишите только цифры",
         "AMBIGUOUS_VALUE:id": "номер {found} неясен, пишите только цифры",
+        "UNKNOWN_OBSERVER": "наблюдатель {found} не зарегистрирован",
+        "SENDER_MISMATCH": "этот телефон не записан за номером {found}",
+        "duplicate": "Уже получено: {form} {observer}. Спасибо!",
     },
     "ky": {
         "ok": "Кабыл алынды: {form} {observer}, {count} жооп. Рахмат!",
@@ -86,6 +92,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "AMBIGUOUS_VALUE:hint": "{tag}: так эмес, {hint} деп жазыңыз",
         "AMBIGUOUS_VALUE": "{tag}: {found} так эмес, цифра менен гана жазыңыз",
         "AMBIGUOUS_VALUE:id": "{found} номери так эмес, цифра менен гана жазыңыз",
+        "UNKNOWN_OBSERVER": "{found} номерлүү байкоочу катталган эмес",
+        "SENDER_MISMATCH": "бул телефон {found} номерине катталган эмес",
+        "duplicate": "Мурда эле алынган: {form} {observer}. Рахмат!",
     },
 }
 
@@ -97,6 +106,8 @@ def render_reply(result: ParseResult, deployment: Deployment, language: str) -> 
         return texts["ok"].format(
             form=result.form, observer=result.observer, count=len(result.answers)
         )
+    if {error.code for error in result.errors} == {ErrorCode.DUPLICATE_MESSAGE}:
+        return texts["duplicate"].format(form=result.form, observer=result.observer)
     items = [describe_error(error, result, deployment, language) for error in result.errors]
     who = " ".join(part for part in (result.form, result.observer) if part)
     header = texts["rejected"].format(who=who) if who else texts["rejected_anonymous"]
@@ -117,6 +128,7 @@ def describe_error(
         "tag": error.tag or "",
         "found": found,
         "form": result.form or "",
+        "observer": result.observer or "",
         "codes": ", ".join(f.code for f in deployment.forms),
         "example": _example(deployment),
         "digits": _digits(error),
@@ -131,6 +143,8 @@ def _texts(language: str, deployment: Deployment) -> dict[str, str]:
 
 def _text_key(error: ParseError) -> str:
     code = error.code
+    if code is ErrorCode.DUPLICATE_MESSAGE:
+        return "duplicate"
     if code is ErrorCode.UNKNOWN_FORM and not error.found:
         return "UNKNOWN_FORM:start"
     if code is ErrorCode.OUT_OF_RANGE:

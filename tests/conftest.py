@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 from hypothesis import settings
+from sqlalchemy.engine import make_url
 
+from gateway.store.db import Database, embedded_server_url
+from gateway.store.migrate import upgrade
 from modem.emulator import ModemEmulator
 from parser import Deployment, load_forms
 
@@ -33,6 +41,75 @@ def demo() -> Deployment:
 def presidential() -> Deployment:
     """The full example deployment shipped in examples/forms/."""
     return load_forms(PRESIDENTIAL_FORMS.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server's admin URL: SHAILOO_TEST_DATABASE_URL, or an embedded one."""
+    url = os.environ.get("SHAILOO_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    folder = Path(tempfile.mkdtemp(prefix="shailoo-test-pg-"))
+    try:
+        embedded, server = embedded_server_url(folder / "data")
+        yield embedded
+        server.cleanup()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin(url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def template_database(postgres_server: str) -> Iterator[str]:
+    """A database migrated to head once per run; each test gets a copy."""
+    name = f"shailoo_template_{os.getpid()}"
+
+    async def create() -> None:
+        await _admin(
+            postgres_server, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'
+        )
+        database = Database(_with_database(postgres_server, name))
+        try:
+            await upgrade(database)
+        finally:
+            await database.close()
+
+    asyncio.run(create())
+    yield name
+    asyncio.run(_admin(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+_DATABASE_NUMBERS = itertools.count()
+
+
+@pytest.fixture
+async def database(postgres_server: str, template_database: str) -> AsyncIterator[Database]:
+    """A fresh, migrated database of its own for one test (a copy of the template)."""
+    name = f"shailoo_test_{os.getpid()}_{next(_DATABASE_NUMBERS)}"
+    await _admin(postgres_server, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    db = Database(_with_database(postgres_server, name))
+    try:
+        yield db
+    finally:
+        await db.close()
+        await _admin(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

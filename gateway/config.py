@@ -1,0 +1,92 @@
+"""shailoo's settings: environment variables (prefix ``SHAILOO_``) over ``shailoo.toml``.
+
+Every setting, its default and its meaning is listed in the README ("Settings"). Nested groups
+use ``__`` in environment variables: ``SHAILOO_REPLIES__PER_SENDER_PER_HOUR=5``. The database URL
+may also come from plain ``DATABASE_URL``, as most hosting tools set it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["ModemConfig", "RepliesConfig", "Settings", "get_settings"]
+
+
+class ModemConfig(BaseModel):
+    """One modem: its device path (prefer /dev/serial/by-id/...) and how to talk to it."""
+
+    device: str
+    label: str = ""
+    backend: Literal["at", "gammu"] = "at"
+    baud: int = 115_200
+    pin: SecretStr | None = None
+    storage: str = "auto"
+
+
+class RepliesConfig(BaseModel):
+    """Replies to observers."""
+
+    enabled: bool = True
+    per_sender_per_hour: int = Field(default=10, ge=0)
+    attempts: int = Field(default=5, ge=1)
+    retry_first_s: float = Field(default=10.0, gt=0)
+    retry_max_s: float = Field(default=600.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Everything the gateway can be told; see the module docstring."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHAILOO_", env_nested_delimiter="__", toml_file="shailoo.toml", extra="forbid"
+    )
+
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SHAILOO_DATABASE_URL", "DATABASE_URL")
+    )
+    data_dir: Path = Path("shailoo-data")
+    forms: Path | None = None
+    modems: list[ModemConfig] = Field(default_factory=list)
+    sender_mismatch: Literal["reject", "unverified"] = "unverified"
+    duplicate_window_s: float = Field(default=12 * 3600, ge=0)
+    incomplete_after_s: float = Field(default=600, gt=0)
+    replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Arguments, then the environment, then shailoo.toml.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def spool_path(self) -> Path:
+        """Where parts wait while PostgreSQL is unreachable."""
+        return self.data_dir / "spool.jsonl"
+
+    @property
+    def pgdata(self) -> Path:
+        """The embedded PostgreSQL's data directory (used when no database URL is set)."""
+        return self.data_dir / "postgres"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once; tests call ``get_settings.cache_clear()``."""
+    return Settings()

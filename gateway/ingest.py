@@ -1,0 +1,92 @@
+"""The modem's hand-up: commit the raw part (or spool it) before the SIM copy is deleted.
+
+``Ingest.store`` inserts the part with ``ON CONFLICT DO NOTHING`` on (modem IMSI, PDU hash) and
+commits; only then does it return, and only then does the driver delete the message from the SIM.
+If PostgreSQL is unreachable the part goes to the fsync'ed spool instead, so the SIM never fills
+during an outage; ``replay_spool`` moves spooled parts into the database once it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from gateway.spool import Spool
+from gateway.store import repository
+from gateway.store.db import Database
+from modem.records import InboundPart
+
+__all__ = ["DATABASE_DOWN", "Ingest", "part_record"]
+
+_LOGGER = logging.getLogger(__name__)
+
+# What an unreachable or restarting PostgreSQL raises, directly or through SQLAlchemy.
+DATABASE_DOWN = (OSError, TimeoutError, OperationalError, InterfaceError, DBAPIError)
+WRITE_TIMEOUT_S = 5.0
+
+
+def part_record(modem_imsi: str, part: InboundPart) -> dict[str, Any]:
+    """The row (and spool record) for ``part``."""
+    concat = part.concat
+    return {
+        "modem_imsi": modem_imsi,
+        "pdu_hex": part.pdu_hex,
+        "kind": part.kind,
+        "sender": part.sender,
+        "smsc_timestamp": part.timestamp,
+        "text": part.text,
+        "coding": part.coding,
+        "concat_ref": concat.ref if concat else None,
+        "concat_part": concat.part if concat else None,
+        "concat_total": concat.total if concat else None,
+        "decode_error": part.error,
+    }
+
+
+class Ingest:
+    """Stores handed-up parts; ``stored`` is called after each, to wake the pipeline."""
+
+    def __init__(
+        self, db: Database, spool: Spool, stored: Callable[[], None] = lambda: None
+    ) -> None:
+        self.db = db
+        self.spool = spool
+        self.stored = stored
+
+    async def store(self, modem_imsi: str, part: InboundPart) -> None:
+        """Commit ``part`` (or spool it durably); return only when it is safe to delete."""
+        record = part_record(modem_imsi, part)
+        try:
+            async with asyncio.timeout(WRITE_TIMEOUT_S), self.db.session() as session:
+                await repository.insert_part(session, record)
+                await session.commit()
+        except DATABASE_DOWN as exc:
+            await asyncio.to_thread(self.spool.append, record)
+            _LOGGER.warning(
+                "database unreachable (%s): part spooled, %d waiting in %s",
+                type(exc).__name__,
+                self.spool.size(),
+                self.spool.path,
+            )
+        self.stored()
+
+    async def replay_spool(self) -> int:
+        """Move spooled parts into the database; how many were replayed (0 if it is down)."""
+        records = await asyncio.to_thread(self.spool.records)
+        if not records:
+            return 0
+        try:
+            async with asyncio.timeout(WRITE_TIMEOUT_S * 4), self.db.session() as session:
+                for record in records:
+                    await repository.insert_part(session, record)
+                await session.commit()
+        except DATABASE_DOWN:
+            return 0
+        await asyncio.to_thread(self.spool.clear, len(records))
+        _LOGGER.info("replayed %d spooled part(s) into the database", len(records))
+        self.stored()
+        return len(records)

@@ -1,0 +1,229 @@
+"""From stored parts to messages, reports and replies, one transaction per batch.
+
+``Pipeline.process_pending`` claims the parts of this gateway's modems that are not in a message
+yet (``FOR UPDATE SKIP LOCKED``), reassembles them (``gateway.assembly``), and for each message
+parses it, runs the checks that need data (UNKNOWN_OBSERVER, SENDER_MISMATCH, DUPLICATE_MESSAGE),
+stores the report, merges checklists, and queues the reply in the outbox, all in the same
+transaction as the message itself (the transactional outbox): a crash leaves either all of it or
+none of it, and the parts are claimed again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.assembly import Assembled, assemble
+from gateway.config import Settings
+from gateway.store import repository
+from gateway.store.db import Database
+from gateway.store.models import Checklist, Message, Observer, OutboxMessage, Report
+from parser import (
+    Deployment,
+    ErrorCode,
+    ParseError,
+    ParseResult,
+    parse_message,
+    render_reply,
+    to_json,
+)
+
+__all__ = ["Pipeline", "can_reply_to"]
+
+_LOGGER = logging.getLogger(__name__)
+_REPLYABLE = re.compile(r"\+?\d{7,15}")  # short codes and alphanumeric senders are robots
+
+
+def can_reply_to(sender: str) -> bool:
+    """Whether ``sender`` is a phone number we may answer (not a short code or a name)."""
+    return _REPLYABLE.fullmatch(sender) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one message."""
+
+    status: str
+    result: ParseResult | None
+    observer: Observer | None
+
+
+class Pipeline:
+    """Turns stored parts into messages; one per gateway process."""
+
+    def __init__(self, db: Database, deployment: Deployment, settings: Settings) -> None:
+        self.db = db
+        self.deployment = deployment
+        self.settings = settings
+
+    async def process_pending(self, modems: Sequence[str]) -> int:
+        """Assemble and process what is ready for ``modems``; how many messages were made."""
+        now = datetime.now(UTC)
+        async with self.db.session() as session:
+            rows = await repository.claim_unassembled(session, modems)
+            ready = assemble(rows, now, timedelta(seconds=self.settings.incomplete_after_s))
+            for message in ready:
+                await self._process(session, message, now)
+            await session.commit()
+        return len(ready)
+
+    async def _process(self, session: AsyncSession, assembled: Assembled, now: datetime) -> None:
+        first = assembled.first
+        message = Message(
+            direction="in",
+            modem_imsi=first.modem_imsi,
+            sender=first.sender,
+            text=assembled.text,
+            parts=len(assembled.parts),
+            status="received",
+            error_codes=[],
+            parse={},
+        )
+        if first.decode_error is not None:
+            message.status = "undecodable"
+            message.error_codes = ["UNDECODABLE_PDU"]
+            await repository.add_message(session, message, assembled.rows)
+            return
+        if first.kind != "deliver":
+            message.status = first.kind  # a status report: kept in the log
+            await repository.add_message(session, message, assembled.rows)
+            return
+        await repository.add_message(session, message, assembled.rows)
+        outcome = await self._judge(session, message, now)
+        if not assembled.complete:
+            outcome = replace(outcome, status="incomplete")
+        await self._record(session, message, outcome, assembled.complete)
+
+    async def _judge(self, session: AsyncSession, message: Message, now: datetime) -> Outcome:
+        result = parse_message(message.text, self.deployment)
+        if result.observer is None:
+            return Outcome("rejected", result, None)
+        observer = await repository.find_observer(session, result.observer)
+        if observer is None:
+            flagged = _flag(result, ErrorCode.UNKNOWN_OBSERVER, result.observer)
+            return Outcome("rejected", flagged, None)
+        if not result.ok:
+            return Outcome("rejected", result, observer)
+        window = now - timedelta(seconds=self.settings.duplicate_window_s)
+        if await repository.recent_duplicate(session, message.sender, message.text, window):
+            return Outcome("duplicate", _flag(result, ErrorCode.DUPLICATE_MESSAGE, ""), observer)
+        if _normalized(message.sender) not in {_normalized(p) for p in observer.phones}:
+            flagged = _flag(result, ErrorCode.SENDER_MISMATCH, result.observer)
+            if self.settings.sender_mismatch == "reject":
+                return Outcome("rejected", flagged, observer)
+            return Outcome("unverified", result, observer)
+        return Outcome("accepted", result, observer)
+
+    async def _record(
+        self, session: AsyncSession, message: Message, outcome: Outcome, complete: bool
+    ) -> None:
+        result = outcome.result
+        if result is None:
+            message.status = outcome.status
+            return
+        status = outcome.status
+        if status in ("accepted", "unverified") and complete:
+            failed_check = await self._store_report(session, message, result, outcome)
+            if failed_check is not None:
+                status = "rejected"
+                result = _flag(result, ErrorCode.CHECK_FAILED, "", check=failed_check)
+        language = _language(outcome.observer, self.deployment)
+        message.status = status
+        message.form_code = result.form
+        message.observer_code = result.observer
+        message.error_codes = sorted({error.code.value for error in result.errors})
+        message.parse = to_json(result, self.deployment, language)
+        await self._queue_reply(session, message, render_reply(result, self.deployment, language))
+
+    async def _store_report(
+        self, session: AsyncSession, message: Message, result: ParseResult, outcome: Outcome
+    ) -> int | None:
+        """Store the report and merge a checklist; the index of a check the merge fails."""
+        observer = outcome.observer
+        form = self.deployment.form(result.form or "")
+        if observer is None or form is None:  # judged accepted: both are known
+            return None
+        answers = _json_answers(result)
+        if form.kind == "checklist":
+            failed = await self._merge(session, message, observer, form.code, answers)
+            if failed is not None:
+                return failed
+        await repository.add_report(session, Report(
+            message_id=message.id, form_code=form.code, observer_code=observer.code,
+            station_code=observer.station_code, answers=answers, comment=result.comment,
+            verified=outcome.status == "accepted",
+        ))  # fmt: skip
+        return None
+
+    async def _merge(
+        self,
+        session: AsyncSession,
+        message: Message,
+        observer: Observer,
+        form_code: str,
+        answers: dict[str, Any],
+    ) -> int | None:
+        """Merge into the observer's record, unless that fails a check: then its index."""
+        checklist = await repository.checklist_for_update(session, observer.code, form_code)
+        if checklist is None:
+            checklist = Checklist(
+                observer_code=observer.code,
+                form_code=form_code,
+                station_code=observer.station_code,
+                answers={},
+                version=0,
+            )
+        merged = {**checklist.answers, **answers}
+        form = self.deployment.form(form_code)
+        values = {tag: tuple(v) if isinstance(v, list) else v for tag, v in merged.items()}
+        for index, check in enumerate(form.checks if form is not None else ()):
+            if values.keys() >= check.expr.tag_set and not check.expr.holds(values):
+                return index  # the record stays as it was; the observer is told why
+        await repository.merge_checklist(session, checklist, message.id, answers)
+        return None
+
+    async def _queue_reply(self, session: AsyncSession, message: Message, text: str) -> None:
+        if not self.settings.replies.enabled or not can_reply_to(message.sender):
+            return
+        now = datetime.now(UTC)
+        sent = await repository.replies_in_last_hour(session, message.sender, now)
+        if sent >= self.settings.replies.per_sender_per_hour:
+            _LOGGER.info("no reply to %s: %d replies in the last hour", message.sender, sent)
+            return
+        session.add(
+            OutboxMessage(
+                recipient=message.sender,
+                text=text,
+                status="pending",
+                attempts=0,
+                modem_imsi=message.modem_imsi,
+                message_references=[],
+                in_reply_to=message.id,
+            )
+        )
+
+
+def _flag(result: ParseResult, code: ErrorCode, found: str, **params: int | str) -> ParseResult:
+    error = ParseError(code, (0, len(result.text)), found=found, params=params)
+    return replace(result, errors=(*result.errors, error))
+
+
+def _json_answers(result: ParseResult) -> dict[str, Any]:
+    return {tag: list(v) if isinstance(v, tuple) else v for tag, v in result.answers.items()}
+
+
+def _language(observer: Observer | None, deployment: Deployment) -> str:
+    if observer is not None and observer.language in deployment.languages:
+        return observer.language
+    return deployment.default_language
+
+
+def _normalized(phone: str) -> str:
+    digits = "".join(char for char in phone if char.isdigit())
+    return digits[-9:]  # national significant number: +996 555 123456 == 0555 123456

@@ -1,0 +1,82 @@
+"""The one place that owns the database engine and its sessions.
+
+With a database URL (``SHAILOO_DATABASE_URL`` or ``DATABASE_URL``) shailoo connects to that
+server; without one it starts an embedded PostgreSQL (the ``pgserver`` package) in its data
+directory and stops it on exit, so that a fresh machine needs nothing installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+__all__ = ["Database", "async_url", "embedded_server_url"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def async_url(url: str) -> str:
+    """``url`` with the asyncpg driver, whatever driver (or none) it named."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise ValueError(f"shailoo needs PostgreSQL, not {parsed.get_backend_name()!r}")
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def embedded_server_url(pgdata: Path) -> tuple[str, Any]:
+    """Start (or join) the embedded PostgreSQL in ``pgdata``; its URL and its server handle."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import pgserver
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    return str(server.get_uri()), server
+
+
+class Database:
+    """Engine, session factory and, when embedded, the server; ``close`` releases them."""
+
+    def __init__(self, url: str, server: Any = None) -> None:
+        self.url = async_url(url)
+        self.server = server
+        self.engine: AsyncEngine = create_async_engine(
+            self.url, pool_pre_ping=True, pool_size=5, max_overflow=5
+        )
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    async def open(cls, url: str | None, pgdata: Path) -> Database:
+        """Connect to ``url``, or start the embedded server in ``pgdata`` when it is None."""
+        if url is not None:
+            return cls(url)
+        _LOGGER.info("no database URL set: starting the embedded PostgreSQL in %s", pgdata)
+        embedded, server = await asyncio.to_thread(embedded_server_url, pgdata)
+        return cls(embedded, server)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session; the caller commits. Rolled back if the block raises."""
+        async with self.sessions() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def close(self) -> None:
+        """Close every connection (the embedded server stops when its last user exits)."""
+        await self.engine.dispose()

@@ -1,0 +1,258 @@
+"""Every query shailoo makes, in one place. Functions take a session and never commit.
+
+Grouped by table; names say what they do (``insert_part``, ``claim_unassembled``...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.store.models import (
+    Checklist,
+    ChecklistChange,
+    FormSet,
+    InboundPartRow,
+    Message,
+    Modem,
+    Observer,
+    OutboxMessage,
+    Report,
+    Station,
+)
+
+__all__ = [
+    "PartRecord",
+    "add_message",
+    "claim_due_outbox",
+    "claim_unassembled",
+    "find_observer",
+    "insert_part",
+    "latest_forms",
+    "merge_checklist",
+    "recent_duplicate",
+    "replies_in_last_hour",
+    "save_forms",
+    "upsert_modem",
+    "upsert_observers",
+    "upsert_stations",
+]
+
+PartRecord = dict[str, Any]
+"""A part as stored and spooled: the keys of ``inbound_parts`` but ``id`` and ``message_id``."""
+
+
+def pdu_digest(pdu_hex: str) -> bytes:
+    """The SHA-256 that, with the modem's IMSI, identifies a part: replays collide on it."""
+    return hashlib.sha256(pdu_hex.strip().upper().encode("ascii", errors="replace")).digest()
+
+
+# -- modems -------------------------------------------------------------------------------------
+
+
+async def upsert_modem(
+    session: AsyncSession, *, imsi: str, imei: str, device: str, label: str, status: dict[str, Any]
+) -> None:
+    """Record a modem (by its SIM) and its latest status."""
+    statement = insert(Modem).values(
+        imsi=imsi, imei=imei, device=device, label=label, last_status=status
+    )
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[Modem.imsi],
+        set_={"imei": imei, "device": device, "label": label, "last_status": status,
+              "last_seen_at": func.now()},
+    ))  # fmt: skip
+
+
+# -- inbound parts ------------------------------------------------------------------------------
+
+
+async def insert_part(session: AsyncSession, record: PartRecord) -> bool:
+    """Insert a part unless the same PDU from the same modem is stored; whether it was new."""
+    values = {**record, "pdu_sha256": pdu_digest(record["pdu_hex"])}
+    statement = (
+        insert(InboundPartRow)
+        .values(values)
+        .on_conflict_do_nothing(constraint="uq_inbound_parts_modem_pdu")
+    )
+    result = await session.execute(statement.returning(InboundPartRow.id))
+    return result.first() is not None
+
+
+async def claim_unassembled(
+    session: AsyncSession, modems: Sequence[str]
+) -> Sequence[InboundPartRow]:
+    """Parts of ``modems`` not yet in a message, locked (SKIP LOCKED) for this transaction."""
+    statement = (
+        select(InboundPartRow)
+        .where(InboundPartRow.message_id.is_(None), InboundPartRow.modem_imsi.in_(modems))
+        .order_by(InboundPartRow.id)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.scalars(statement)).all()
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+
+async def add_message(
+    session: AsyncSession, message: Message, parts: Sequence[InboundPartRow] = ()
+) -> Message:
+    """Store ``message`` and link ``parts`` to it."""
+    session.add(message)
+    await session.flush()
+    for part in parts:
+        part.message_id = message.id
+    return message
+
+
+async def recent_duplicate(session: AsyncSession, sender: str, text: str, since: datetime) -> bool:
+    """Whether ``sender`` sent exactly ``text`` since ``since`` (and it counted)."""
+    statement = select(func.count()).select_from(Message).where(
+        Message.direction == "in", Message.sender == sender, Message.text == text,
+        Message.created_at >= since, Message.status.in_(("accepted", "unverified")),
+    )  # fmt: skip
+    return bool(await session.scalar(statement))
+
+
+# -- roster -------------------------------------------------------------------------------------
+
+
+async def find_observer(session: AsyncSession, code: str) -> Observer | None:
+    """The observer with ID ``code``."""
+    return await session.get(Observer, code)
+
+
+async def station_of(session: AsyncSession, code: str | None) -> Station | None:
+    """The station with ``code``."""
+    return None if code is None else await session.get(Station, code)
+
+
+async def upsert_stations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or update stations by code."""
+    if not rows:
+        return
+    statement = insert(Station).values(list(rows))
+    columns = {key: statement.excluded[key] for key in rows[0] if key != "code"}
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[Station.code], set_=columns)
+    )
+
+
+async def upsert_observers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or update observers by code."""
+    if not rows:
+        return
+    statement = insert(Observer).values(list(rows))
+    columns = {key: statement.excluded[key] for key in rows[0] if key != "code"}
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[Observer.code], set_=columns)
+    )
+
+
+# -- forms --------------------------------------------------------------------------------------
+
+
+async def save_forms(
+    session: AsyncSession, deployment: str, content_hash: str, definition: dict[str, Any]
+) -> None:
+    """Store a forms file's definitions (again: it becomes the newest)."""
+    statement = insert(FormSet).values(
+        deployment=deployment, content_hash=content_hash, definition=definition
+    )
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[FormSet.content_hash], set_={"loaded_at": func.now()}
+    ))  # fmt: skip
+
+
+async def latest_forms(session: AsyncSession) -> FormSet | None:
+    """The most recently loaded forms."""
+    statement = select(FormSet).order_by(FormSet.loaded_at.desc(), FormSet.id.desc()).limit(1)
+    return (await session.scalars(statement)).first()
+
+
+# -- reports and checklists ---------------------------------------------------------------------
+
+
+async def add_report(session: AsyncSession, report: Report) -> None:
+    """Store an accepted submission."""
+    session.add(report)
+
+
+async def checklist_for_update(session: AsyncSession, observer: str, form: str) -> Checklist | None:
+    """The observer's current record for ``form``, locked for this transaction."""
+    statement = (
+        select(Checklist)
+        .where(Checklist.observer_code == observer, Checklist.form_code == form)
+        .with_for_update()
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def merge_checklist(
+    session: AsyncSession, checklist: Checklist, message_id: int, answers: dict[str, Any]
+) -> list[str]:
+    """Last value per tag wins; each changed tag is recorded. Returns the changed tags."""
+    if checklist.id is None:
+        session.add(checklist)
+        await session.flush()
+    changed = [tag for tag, value in answers.items() if checklist.answers.get(tag) != value]
+    if not changed:
+        return []
+    checklist.version += 1
+    for tag in changed:
+        session.add(
+            ChecklistChange(
+                checklist_id=checklist.id,
+                message_id=message_id,
+                version=checklist.version,
+                tag=tag,
+                old_value=checklist.answers.get(tag),
+                new_value=answers[tag],
+            )
+        )
+    checklist.answers = {**checklist.answers, **{tag: answers[tag] for tag in changed}}
+    checklist.updated_at = func.now()
+    return changed
+
+
+# -- outbox -------------------------------------------------------------------------------------
+
+
+async def replies_in_last_hour(session: AsyncSession, recipient: str, now: datetime) -> int:
+    """How many SMS were queued to ``recipient`` in the hour before ``now``."""
+    statement = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.created_at >= now - timedelta(hours=1),
+        )
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def claim_due_outbox(
+    session: AsyncSession, modems: Sequence[str], limit: int = 10
+) -> Sequence[OutboxMessage]:
+    """Pending SMS due now for ``modems`` (or any modem), locked with SKIP LOCKED."""
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= func.now(),
+               (OutboxMessage.modem_imsi.in_(modems)) | OutboxMessage.modem_imsi.is_(None))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )  # fmt: skip
+    return (await session.scalars(statement)).all()
+
+
+async def mark_outbox(session: AsyncSession, row_id: int, **values: Any) -> None:
+    """Update one outbox row."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))

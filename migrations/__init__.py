@@ -1,0 +1,1 @@
+"""Alembic migrations of shailoo's schema (run them with ``shailoo db upgrade``)."""

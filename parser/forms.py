@@ -64,7 +64,8 @@ def _localized(value: object) -> dict[str, str]:
     if isinstance(value, str) and value.strip():
         return {_ANY_LANGUAGE: value}
     if isinstance(value, dict) and value:
-        unknown = sorted(str(key) for key in value if key not in LANGUAGES)
+        # "*" is how a plain text is stored: it comes back when stored forms are read again.
+        unknown = sorted(str(key) for key in value if key not in (*LANGUAGES, _ANY_LANGUAGE))
         if unknown:
             raise ValueError(f"unknown language {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
         if all(isinstance(text, str) and text.strip() for text in value.values()):
@@ -79,7 +80,7 @@ def _letters(value: object) -> str:
 
 
 def _options(value: object) -> object:
-    if not isinstance(value, dict) or not value:
+    if not isinstance(value, dict):  # empty is fine here: the semantic pass says who needs some
         raise ValueError("should list the options as code: label lines, like {1: Yes, 2: No}")
     options: dict[int, object] = {}
     for key, label in value.items():

@@ -134,6 +134,11 @@ async def station_of(session: AsyncSession, code: str | None) -> Station | None:
     return None if code is None else await session.get(Station, code)
 
 
+async def station_codes(session: AsyncSession) -> set[str]:
+    """Every station code."""
+    return set((await session.scalars(select(Station.code))).all())
+
+
 async def upsert_stations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or update stations by code."""
     if not rows:

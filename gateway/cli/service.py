@@ -1,0 +1,167 @@
+"""``shailoo run``, ``shailoo db``, ``shailoo forms load`` and ``shailoo roster import``."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.progress import Progress
+
+from gateway.bootstrap import load_deployment, open_database, save_forms_file
+from gateway.cli.app import app, fail
+from gateway.cli.forms import forms_app
+from gateway.config import ModemConfig, Settings, get_settings
+from gateway.errors import GatewayError
+from gateway.logs import configure_logging
+from gateway.roster import read_roster
+from gateway.service import Gateway
+from gateway.store import repository
+from gateway.store.db import Database
+from gateway.store.migrate import current_revision, head_revision
+
+__all__ = ["db_upgrade", "forms_load", "roster_import", "run"]
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+roster_app = typer.Typer(help="Stations and observers.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(roster_app, name="roster")
+
+T = TypeVar("T")
+_BATCH = 500
+
+
+@app.command()
+def run(
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = False,
+    modem: Annotated[
+        list[str] | None,
+        typer.Option(help="A modem's device path (repeat for several); adds to settings."),
+    ] = None,
+    forms: Annotated[Path | None, typer.Option(help="Load this forms file first.")] = None,
+) -> None:
+    """Run the gateway: receive SMS from the modems, store, parse, reply. Ctrl-C stops it.
+
+    Settings come from SHAILOO_* variables and shailoo.toml (see the README); with no
+    database URL an embedded PostgreSQL runs in the data directory.
+    """
+    settings = get_settings()
+    extra = [ModemConfig(device=device) for device in modem or []]
+    settings = settings.model_copy(
+        update={"modems": [*settings.modems, *extra], "forms": forms or settings.forms}
+    )
+    configure_logging(settings.log_level, settings.log_format)
+    _run_async(lambda: _serve(settings, migrate))
+
+
+async def _serve(settings: Settings, migrate: bool) -> None:
+    db = await open_database(settings, migrate=migrate)
+    try:
+        deployment = await load_deployment(db, settings)
+        if not settings.modems:
+            typer.echo(
+                "warning: no modem configured (SHAILOO_MODEMS or --modem); "
+                "storing nothing until one is",
+                err=True,
+            )
+        gateway = Gateway(settings, db, deployment)
+        await gateway.run(_stop_on_signals())
+    finally:
+        await db.close()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration the database lacks (safe to run again)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def go() -> str:
+        db = await open_database(settings, migrate=True)
+        try:
+            return str(await current_revision(db))
+        finally:
+            await db.close()
+
+    typer.echo(f"database at revision {_run_async(go)} (head {head_revision()})")
+
+
+@forms_app.command("load")
+def forms_load(file: Annotated[Path, typer.Argument(help="The forms file (YAML).")]) -> None:
+    """Validate a forms file and make it the gateway's current forms."""
+    settings = get_settings()
+
+    async def go() -> str:
+        db = await open_database(settings)
+        try:
+            deployment = await save_forms_file(db, file)
+            return f"{deployment.deployment}: {len(deployment.forms)} form(s) loaded"
+        finally:
+            await db.close()
+
+    typer.echo(_run_async(go))
+
+
+@roster_app.command("import")
+def roster_import(
+    files: Annotated[list[Path], typer.Argument(help="observers.csv and/or stations.csv")],
+) -> None:
+    """Import stations and observers (told apart by their columns); safe to run again.
+
+    Every row is checked first: mistakes are listed as file:line and nothing is imported.
+    """
+    settings = get_settings()
+    typer.echo(_run_async(lambda: _import(settings, files)))
+
+
+async def _import(settings: Settings, files: list[Path]) -> str:
+    db = await open_database(settings)
+    try:
+        async with db.session() as session:
+            known = await repository.station_codes(session)
+        roster = read_roster(files, known)
+        with Progress(transient=True) as progress:
+            await _upsert(db, progress, "stations", roster.stations, repository.upsert_stations)
+            await _upsert(db, progress, "observers", roster.observers, repository.upsert_observers)
+        return f"imported {len(roster.stations)} station(s), {len(roster.observers)} observer(s)"
+    finally:
+        await db.close()
+
+
+async def _upsert(
+    db: Database,
+    progress: Progress,
+    label: str,
+    rows: list[dict[str, object]],
+    upsert: Callable[..., Awaitable[None]],
+) -> None:
+    task = progress.add_task(f"importing {label}", total=len(rows))
+    async with db.session() as session:
+        for start in range(0, len(rows), _BATCH):
+            batch = rows[start : start + _BATCH]
+            await upsert(session, batch)
+            progress.advance(task, len(batch))
+        await session.commit()
+
+
+def _run_async(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; a ``GatewayError`` becomes a sentence and exit status 2."""
+
+    async def main() -> T:
+        return await make()
+
+    try:
+        return asyncio.run(main())
+    except GatewayError as exc:
+        fail(str(exc))

@@ -1,0 +1,199 @@
+"""The running gateway: modems, ingest, the pipeline, the outbox and the spool, composed.
+
+Each modem has its own supervisor task; one failing (a SIM that wants its PUK, a stick that
+never comes back) never stops the others. Stored parts wake the pipeline at once; it also runs
+every ``PIPELINE_POLL_S`` for multipart timeouts. The outbox is polled every
+``OUTBOX_POLL_S`` and woken after each batch of replies; the spool is replayed every
+``SPOOL_RETRY_S`` while it holds anything. ``run`` returns when ``stop`` is set, after the tasks
+have finished what they were doing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.config import ModemConfig, Settings
+from gateway.ingest import DATABASE_DOWN, Ingest
+from gateway.outbox import OutboxSender
+from gateway.pipeline import Pipeline
+from gateway.spool import Spool
+from gateway.store import repository
+from gateway.store.db import Database
+from modem.driver import Timeouts
+from modem.errors import SIMError
+from modem.records import InboundPart
+from modem.sms import ModemSettings
+from modem.supervisor import ModemSupervisor, SupervisorSettings
+from parser import Deployment
+
+__all__ = ["Gateway", "GatewayCounters"]
+
+_LOGGER = logging.getLogger(__name__)
+
+PIPELINE_POLL_S = 1.0
+OUTBOX_POLL_S = 1.0
+SPOOL_RETRY_S = 5.0
+STATUS_EVERY_S = 30.0
+
+
+@dataclass
+class GatewayCounters:
+    """What happened since start, for logs and the demo's summary."""
+
+    parts_stored: int = 0
+    messages: int = 0
+    replies_attempted: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+class Gateway:
+    """One gateway process: see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        deployment: Deployment,
+        supervisor_settings: SupervisorSettings | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.deployment = deployment
+        self.counters = GatewayCounters()
+        self._wake_pipeline = asyncio.Event()
+        self.spool = Spool(settings.spool_path)
+        self.ingest = Ingest(db, self.spool, self._stored)
+        self.pipeline = Pipeline(db, deployment, settings)
+        self.supervisors = [
+            ModemSupervisor(
+                modem.device,
+                self._hand_up_for(index),
+                _supervisor_settings(modem, supervisor_settings),
+            )
+            for index, modem in enumerate(settings.modems)
+        ]
+        self.by_imsi: dict[str, ModemSupervisor] = {}
+        self.outbox = OutboxSender(db, self.by_imsi, settings.replies)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set."""
+        self._spawn(self._pipeline_loop())
+        self._spawn(self._outbox_loop())
+        self._spawn(self._spool_loop())
+        self._spawn(self._status_loop())
+        for supervisor in self.supervisors:
+            self._spawn(self._supervise(supervisor))
+        _LOGGER.info(
+            "gateway running with %d modem(s); forms %r",
+            len(self.supervisors),
+            self.deployment.deployment,
+        )
+        await stop.wait()
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop every task; each finishes or rolls back what it was doing."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(coroutine))
+
+    def _hand_up_for(self, index: int) -> Callable[[InboundPart], Awaitable[None]]:
+        async def hand_up(part: InboundPart) -> None:
+            supervisor = self.supervisors[index]
+            imsi = supervisor.identity.imsi if supervisor.identity else supervisor.device
+            self.by_imsi.setdefault(imsi, supervisor)
+            await self.ingest.store(imsi, part)
+
+        return hand_up
+
+    def _stored(self) -> None:
+        self.counters.parts_stored += 1
+        self._wake_pipeline.set()
+
+    async def _supervise(self, supervisor: ModemSupervisor) -> None:
+        with contextlib.suppress(SIMError):  # logged by the supervisor; the others carry on
+            await supervisor.run()
+
+    def _imsis(self) -> list[str]:
+        for supervisor in self.supervisors:
+            if supervisor.identity is not None:
+                self.by_imsi.setdefault(supervisor.identity.imsi, supervisor)
+        return list(self.by_imsi)
+
+    async def _pipeline_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PIPELINE_POLL_S):
+                    await self._wake_pipeline.wait()
+            self._wake_pipeline.clear()
+            try:
+                made = await self.pipeline.process_pending(self._imsis())
+            except DATABASE_DOWN as exc:
+                _LOGGER.warning("pipeline waits for the database: %s", type(exc).__name__)
+                continue
+            self.counters.messages += made
+
+    async def _outbox_loop(self) -> None:
+        while True:
+            try:
+                sent = await self.outbox.send_due()
+            except DATABASE_DOWN:
+                sent = 0
+            self.counters.replies_attempted += sent
+            if not sent:
+                await asyncio.sleep(OUTBOX_POLL_S)
+
+    async def _spool_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SPOOL_RETRY_S)
+            if self.spool.size():
+                await self.ingest.replay_spool()
+
+    async def _status_loop(self) -> None:
+        while True:
+            await asyncio.sleep(STATUS_EVERY_S)
+            with contextlib.suppress(*DATABASE_DOWN):
+                await self._save_status()
+
+    async def _save_status(self) -> None:
+        async with self.db.session() as session:
+            for supervisor in self.supervisors:
+                identity = supervisor.identity
+                if identity is None:
+                    continue
+                status = {
+                    "state": supervisor.state.value,
+                    "last_error": supervisor.last_error,
+                    "spool": self.spool.size(),
+                    **(dataclasses.asdict(supervisor.status) if supervisor.status else {}),
+                }
+                await repository.upsert_modem(
+                    session,
+                    imsi=identity.imsi,
+                    imei=identity.imei,
+                    device=supervisor.device,
+                    label="",
+                    status=status,
+                )
+            await session.commit()
+
+
+def _supervisor_settings(modem: ModemConfig, base: SupervisorSettings | None) -> SupervisorSettings:
+    settings = base or SupervisorSettings(timeouts=Timeouts())
+    pin = modem.pin.get_secret_value() if modem.pin else None
+    return dataclasses.replace(
+        settings, baud=modem.baud, modem=ModemSettings(pin=pin, storage=modem.storage)
+    )

@@ -95,8 +95,10 @@ class Gateway:
             len(self.supervisors),
             self.deployment.deployment,
         )
-        await stop.wait()
-        await self.close()
+        try:
+            await stop.wait()
+        finally:
+            await self.close()
 
     async def close(self) -> None:
         """Stop every task; each finishes or rolls back what it was doing."""

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.live import Live
 from rich.progress import Progress
 
 from gateway.bootstrap import load_deployment, open_database, save_forms_file
 from gateway.cli.app import app, fail
 from gateway.cli.forms import forms_app
 from gateway.config import ModemConfig, Settings, get_settings
+from gateway.demo import DemoOptions, run_demo
 from gateway.errors import GatewayError
 from gateway.logs import configure_logging
 from gateway.roster import read_roster
@@ -23,7 +27,7 @@ from gateway.store import repository
 from gateway.store.db import Database
 from gateway.store.migrate import current_revision, head_revision
 
-__all__ = ["db_upgrade", "forms_load", "roster_import", "run"]
+__all__ = ["db_upgrade", "demo", "forms_load", "roster_import", "run"]
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 roster_app = typer.Typer(help="Stations and observers.", no_args_is_help=True)
@@ -165,3 +169,45 @@ def _run_async(make: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except GatewayError as exc:
         fail(str(exc))
+
+
+@app.command()
+def demo(
+    exit_after: Annotated[
+        float | None, typer.Option(help="Stop by itself after this many seconds.")
+    ] = None,
+    day: Annotated[float, typer.Option(help="Length of the compressed election day, s.")] = 120,
+    forms: Annotated[Path, typer.Option(help="The forms file.")] = Path(
+        "examples/forms/presidential.yaml"
+    ),
+    observers: Annotated[int, typer.Option(help="How many observers (two per station).")] = 1000,
+) -> None:
+    """A whole election day on this machine: embedded PostgreSQL, an emulated modem, a roster
+    of 500 stations and 1,000 observers, and simulated observers texting. Ctrl-C stops it."""
+    if not forms.is_file():
+        fail(f"{forms}: no such forms file; run this from the shailoo folder or pass --forms")
+    configure_logging("WARNING")
+    options = DemoOptions(
+        forms,
+        stations=max(1, observers // 2),
+        observers=observers,
+        day_s=day,
+        exit_after_s=exit_after,
+    )
+    final = _run_async(lambda: _demo(options))
+    typer.echo("\n".join(final))
+
+
+async def _demo(options: DemoOptions) -> list[str]:
+    stop = _stop_on_signals()
+    if sys.stdout.isatty():
+        with Live(refresh_per_second=2, transient=True) as live:
+            return await run_demo(options, stop, lambda lines: live.update("\n".join(lines)))
+    last = [0.0]
+
+    def every_ten_seconds(lines: list[str]) -> None:
+        if time.monotonic() - last[0] >= 10:
+            last[0] = time.monotonic()
+            typer.echo("\n".join(lines) + "\n")
+
+    return await run_demo(options, stop, every_ten_seconds)

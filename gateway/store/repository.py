@@ -261,3 +261,37 @@ async def claim_due_outbox(
 async def mark_outbox(session: AsyncSession, row_id: int, **values: Any) -> None:
     """Update one outbox row."""
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
+
+
+# -- activity -----------------------------------------------------------------------------------
+
+
+async def activity(session: AsyncSession) -> dict[str, Any]:
+    """Counts for a live summary: messages by status and error, replies, coverage per form."""
+    by_status = dict((await session.execute(
+        select(Message.status, func.count()).where(Message.direction == "in")
+        .group_by(Message.status)
+    )).tuples().all())  # fmt: skip
+    code = func.unnest(Message.error_codes).label("code")
+    errors_query = (
+        select(code, func.count())
+        .where(Message.direction == "in", Message.status == "rejected")
+        .group_by(code)
+    )
+    errors: dict[str, int] = dict((await session.execute(errors_query)).tuples().all())
+    outbox = dict((await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )).tuples().all())  # fmt: skip
+    sampled = await session.scalar(select(func.count()).select_from(Station)
+                                   .where(Station.in_sample))  # fmt: skip
+    coverage = dict((await session.execute(
+        select(Report.form_code, func.count(func.distinct(Report.station_code)))
+        .group_by(Report.form_code)
+    )).tuples().all())  # fmt: skip
+    return {
+        "by_status": by_status,
+        "errors": errors,
+        "outbox": outbox,
+        "sampled": int(sampled or 0),
+        "coverage": coverage,
+    }

@@ -1,0 +1,228 @@
+"""The gateway as users run it: a process, a real database, an emulated modem on a pty.
+
+Nothing is lost and nothing is stored twice when the process is killed at random moments, when
+the database goes away mid-burst, or when two gateways share one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.store import repository
+from gateway.store.db import Database
+from gateway.store.models import InboundPartRow, Message, Report
+from modem.emulator import ModemEmulator
+from tests.conftest import DEMO_FORMS
+from tests.proxy import DatabaseProxy
+
+SHAILOO = str(Path(sys.executable).parent / "shailoo")
+
+
+class GatewayProcess:
+    """``shailoo run`` in a subprocess, against one modem and one database."""
+
+    def __init__(self, url: str, device: str, data_dir: Path) -> None:
+        self.environment = {
+            **os.environ,
+            "SHAILOO_DATABASE_URL": url,
+            "SHAILOO_DATA_DIR": str(data_dir),
+            "SHAILOO_LOG_LEVEL": "WARNING",
+        }
+        self.arguments = [SHAILOO, "run", "--modem", device, "--forms", str(DEMO_FORMS)]
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.arguments, env=self.environment, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), timeout=20)
+
+
+async def count(db: Database, model: type, *where: object) -> int:
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def eventually(condition: Callable[[], object], timeout_s: float) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not await condition():  # type: ignore[misc]  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+
+
+async def register_observers(db: Database, how_many: int, first: int = 1000) -> list[str]:
+    phones = [f"+99655510{number:04d}" for number in range(how_many)]
+    async with db.session() as session:
+        await repository.upsert_observers(session, [
+            {"code": str(first + number), "name": "", "phones": [phone], "language": "en"}
+            for number, phone in enumerate(phones)
+        ])  # fmt: skip
+        await session.commit()
+    return phones
+
+
+def deliver_day(emulator: ModemEmulator, phones: list[str], first: int = 1000) -> int:
+    """One report per observer; every fifth a 3-part Cyrillic incident. How many PDUs."""
+    pdus = 0
+    for number, phone in enumerate(phones):
+        code = first + number
+        if number % 5 == 4:
+            text = f"IN {code} K12 @ " + "наблюдателя не пускают на участок, " * 5
+        else:
+            text = f"OP {code} A1 B{number}"
+        pdus += len(emulator.deliver(phone, text))
+    return pdus
+
+
+@pytest.fixture
+async def big_emulator(tmp_path: Path) -> AsyncIterator[ModemEmulator]:
+    modem = ModemEmulator(link=str(tmp_path / "modem-big"), capacities={"SM": 50, "ME": 600})
+    await modem.start()
+    yield modem
+    await modem.stop()
+
+
+async def test_run_refuses_an_unmigrated_database_and_says_what_to_do(
+    tmp_path: Path, database: Database
+) -> None:
+    async with database.engine.begin() as connection:
+        await connection.exec_driver_sql("DROP TABLE alembic_version")
+    gateway = GatewayProcess(database.url, "/dev/null", tmp_path)
+    process = await asyncio.create_subprocess_exec(
+        *gateway.arguments, env=gateway.environment, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    _, error = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert "run 'shailoo db upgrade' first" in error.decode()
+
+
+async def test_killed_at_random_moments_every_message_is_stored_exactly_once(
+    tmp_path: Path, database: Database, big_emulator: ModemEmulator
+) -> None:
+    phones = await register_observers(database, 300)
+    gateway = GatewayProcess(database.url, big_emulator.device, tmp_path)
+    rng = random.Random(4)
+    pdus = deliver_day(big_emulator, phones[:150])
+    await gateway.start()
+    for kill in range(4):
+        await asyncio.sleep(rng.uniform(1.0, 2.5))
+        await gateway.kill()
+        if kill == 1:
+            pdus += deliver_day(big_emulator, phones[150:], first=1150)
+        await gateway.start()
+
+    async def all_processed() -> bool:
+        return await count(database, Message, Message.direction == "in") >= 300
+
+    await eventually(all_processed, 90)
+    assert await gateway.stop() == 0
+    assert await count(database, InboundPartRow) == pdus  # every part, once
+    assert await count(database, Message, Message.direction == "in") == 300
+    assert await count(database, Message, Message.status == "accepted") == 300
+    assert await count(database, Report) == 300  # every accepted report counted once
+    assert big_emulator.stored("ME") == {}
+
+
+async def test_a_database_outage_mid_burst_loses_nothing_and_doubles_nothing(
+    tmp_path: Path, database: Database, big_emulator: ModemEmulator
+) -> None:
+    phones = await register_observers(database, 120)
+    proxy = DatabaseProxy(database.url)
+    gateway = GatewayProcess(await proxy.start(), big_emulator.device, tmp_path)
+    await gateway.start()
+    try:
+        pdus = deliver_day(big_emulator, phones[:40])
+
+        async def first_burst_in() -> bool:
+            return await count(database, Message, Message.direction == "in") >= 40
+
+        await eventually(first_burst_in, 60)
+        proxy.cut()
+        pdus += deliver_day(big_emulator, phones[40:], first=1040)
+
+        async def sim_emptied() -> bool:  # parts went to the spool, so the SIM is freed
+            return not big_emulator.stored("ME") and not big_emulator.waiting_at_network
+
+        await eventually(sim_emptied, 60)
+        assert (tmp_path / "spool.jsonl").stat().st_size > 0
+        proxy.restore()
+
+        async def all_in() -> bool:
+            return await count(database, Message, Message.direction == "in") >= 120
+
+        await eventually(all_in, 60)
+        assert await count(database, InboundPartRow) == pdus
+        assert await count(database, Report) == 120
+        assert (tmp_path / "spool.jsonl").read_text() == ""
+    finally:
+        await gateway.stop()
+        await proxy.stop()
+
+
+async def test_two_gateways_share_one_database_each_with_its_own_modem(
+    tmp_path: Path, database: Database
+) -> None:
+    phones = await register_observers(database, 80)
+    first = ModemEmulator(link=str(tmp_path / "a"), imsi="437050000000001", capacities={"SM": 100})
+    second = ModemEmulator(link=str(tmp_path / "b"), imsi="437050000000002", capacities={"SM": 100})
+    await first.start()
+    await second.start()
+    gateways = [
+        GatewayProcess(database.url, first.device, tmp_path / "one"),
+        GatewayProcess(database.url, second.device, tmp_path / "two"),
+    ]
+    try:
+        for gateway in gateways:
+            await gateway.start()
+        pdus = deliver_day(first, phones[:40]) + deliver_day(second, phones[40:], first=1040)
+
+        async def all_in() -> bool:
+            return await count(database, Message, Message.direction == "in") >= 80
+
+        await eventually(all_in, 60)
+        assert await count(database, InboundPartRow) == pdus
+        assert await count(database, Report) == 80
+        assert (
+            await count(database, InboundPartRow, InboundPartRow.modem_imsi == "437050000000002")
+            > 0
+        )
+    finally:
+        for gateway in gateways:
+            await gateway.stop()
+        await first.stop()
+        await second.stop()
+
+
+async def test_the_demo_runs_a_day_and_ends_with_a_summary(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        SHAILOO, "demo", "--exit-after", "12", "--day", "6", "--observers", "100",
+        cwd=str(Path(__file__).resolve().parent.parent), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output, errors = await asyncio.wait_for(process.communicate(), timeout=90)
+    assert process.returncode == 0, errors.decode()
+    lines = output.decode().splitlines()
+    accepted = [line for line in lines if line.startswith("accepted: ")]
+    assert accepted
+    assert int(accepted[-1].split(": ")[1]) > 100
+    assert any(line.startswith("coverage of sampled stations: ") for line in lines)

@@ -78,8 +78,8 @@ async def drain_ours(texts: list[str], folder: str) -> tuple[float, float, int]:
     parts = len(emulator.stored("SM"))
     handed: list[InboundPart] = []
 
-    async def hand_up(part: InboundPart) -> None:
-        handed.append(part)
+    async def hand_up(parts: list[InboundPart]) -> None:
+        handed.extend(parts)
 
     settings = SupervisorSettings(
         sweep_interval_s=3600, watchdog_idle_s=3600, timeouts=Timeouts(list_s=300)
@@ -129,7 +129,7 @@ async def arrival_latency(arrivals: int, folder: str) -> list[float]:
     await emulator.start()
     handed: asyncio.Queue[float] = asyncio.Queue()
 
-    async def hand_up(part: InboundPart) -> None:
+    async def hand_up(parts: list[InboundPart]) -> None:
         handed.put_nowait(time.perf_counter())
 
     settings = SupervisorSettings(sweep_interval_s=3600, watchdog_idle_s=3600)

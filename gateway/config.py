@@ -27,7 +27,7 @@ class ModemConfig(BaseModel):
 
     device: str
     label: str = ""
-    backend: Literal["at", "gammu"] = "at"
+    backend: Literal["at"] = "at"  # python-gammu arrives with the field-deployment work
     baud: int = 115_200
     pin: SecretStr | None = None
     storage: str = "auto"

@@ -57,18 +57,21 @@ class Ingest:
         self.spool = spool
         self.stored = stored
 
-    async def store(self, modem_imsi: str, part: InboundPart) -> None:
-        """Commit ``part`` (or spool it durably); return only when it is safe to delete."""
-        record = part_record(modem_imsi, part)
+    async def store(self, modem_imsi: str, parts: list[InboundPart]) -> None:
+        """Commit ``parts`` in one transaction (or spool them durably); return only when it is
+        safe to delete them from the SIM."""
+        records = [part_record(modem_imsi, part) for part in parts]
         try:
             async with asyncio.timeout(WRITE_TIMEOUT_S), self.db.session() as session:
-                await repository.insert_part(session, record)
+                for record in records:
+                    await repository.insert_part(session, record)
                 await session.commit()
         except DATABASE_DOWN as exc:
-            await asyncio.to_thread(self.spool.append, record)
+            await asyncio.to_thread(self.spool.append, records)
             _LOGGER.warning(
-                "database unreachable (%s): part spooled, %d waiting in %s",
+                "database unreachable (%s): %d part(s) spooled, %d waiting in %s",
                 type(exc).__name__,
+                len(records),
                 self.spool.size(),
                 self.spool.path,
             )

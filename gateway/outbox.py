@@ -41,7 +41,12 @@ class OutboxSender:
 
     async def send_due(self) -> int:
         """Send what is due now; how many rows were attempted."""
-        ready = {imsi: m for imsi, m in self.modems.items() if m.state is ModemState.READY}
+        # Reading comes first: replies wait while a modem has messages to read.
+        ready = {
+            imsi: m
+            for imsi, m in self.modems.items()
+            if m.state is ModemState.READY and not m.receiving
+        }
         if not ready:
             return 0
         async with self.db.session() as session:

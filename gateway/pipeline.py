@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from gateway.store.models import Checklist, Message, Observer, OutboxMessage, Re
 from parser import (
     Deployment,
     ErrorCode,
+    Form,
     ParseError,
     ParseResult,
     parse_message,
@@ -45,12 +47,23 @@ def can_reply_to(sender: str) -> bool:
     return _REPLYABLE.fullmatch(sender) is not None
 
 
+@dataclass(slots=True)
+class _Batch:
+    """What one batch of messages needs from the database, fetched once."""
+
+    results: dict[int, ParseResult]  # by the first part's id
+    observers: dict[str, Observer]
+    seen: set[tuple[str, str]]  # (sender, text) counted within the duplicate window
+    replies: Counter[str]  # replies queued per sender in the last hour
+    checklists: dict[tuple[str, str], Checklist]  # by (observer, form), locked
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one message."""
 
     status: str
-    result: ParseResult | None
+    result: ParseResult
     observer: Observer | None
 
 
@@ -68,51 +81,68 @@ class Pipeline:
         async with self.db.session() as session:
             rows = await repository.claim_unassembled(session, modems)
             ready = assemble(rows, now, timedelta(seconds=self.settings.incomplete_after_s))
-            for message in ready:
-                await self._process(session, message, now)
+            # Lookups are made once per batch, not per message; flushes only where an id is due.
+            with session.no_autoflush:
+                batch = await self._batch(session, ready, now)
+                for message in ready:
+                    self._process(session, message, batch)
             await session.commit()
         return len(ready)
 
-    async def _process(self, session: AsyncSession, assembled: Assembled, now: datetime) -> None:
-        first = assembled.first
-        message = Message(
-            direction="in",
-            modem_imsi=first.modem_imsi,
-            sender=first.sender,
-            text=assembled.text,
-            parts=len(assembled.parts),
-            status="received",
-            error_codes=[],
-            parse={},
+    async def _batch(self, session: AsyncSession, ready: list[Assembled], now: datetime) -> _Batch:
+        results = {
+            message.first.id: parse_message(message.text, self.deployment)
+            for message in ready
+            if message.first.decode_error is None and message.first.kind == "deliver"
+        }
+        codes = {result.observer for result in results.values() if result.observer}
+        senders = {message.first.sender for message in ready}
+        window = now - timedelta(seconds=self.settings.duplicate_window_s)
+        observers = await repository.observers_by_code(session, codes)
+        checklist_keys = {
+            (result.observer, result.form) for result in results.values()
+            if result.observer in observers and result.form
+            and (form := self.deployment.form(result.form)) is not None
+            and form.kind == "checklist"
+        }  # fmt: skip
+        return _Batch(
+            results=results,
+            observers=observers,
+            seen=await repository.recent_texts(session, senders, window),
+            replies=await repository.reply_counts(session, senders, now - timedelta(hours=1)),
+            checklists=await repository.checklists_for_update(session, checklist_keys),
         )
-        if first.decode_error is not None:
-            message.status = "undecodable"
-            message.error_codes = ["UNDECODABLE_PDU"]
-            await repository.add_message(session, message, assembled.rows)
+
+    def _process(self, session: AsyncSession, assembled: Assembled, batch: _Batch) -> None:
+        first = assembled.first
+        message = repository.add_message(session, Message(
+            direction="in", modem_imsi=first.modem_imsi, sender=first.sender,
+            text=assembled.text, parts=len(assembled.parts), status="received", error_codes=[],
+            parse={},
+        ), assembled.rows)  # fmt: skip
+        result = batch.results.get(first.id)
+        if result is None:
+            undecodable = first.decode_error is not None
+            message.status = "undecodable" if undecodable else first.kind  # or a status report
+            message.error_codes = ["UNDECODABLE_PDU"] if undecodable else []
             return
-        if first.kind != "deliver":
-            message.status = first.kind  # a status report: kept in the log
-            await repository.add_message(session, message, assembled.rows)
-            return
-        await repository.add_message(session, message, assembled.rows)
-        outcome = await self._judge(session, message, now)
+        outcome = self._judge(message, result, batch)
         if not assembled.complete:
             outcome = replace(outcome, status="incomplete")
-        await self._record(session, message, outcome, assembled.complete)
+        self._record(session, message, outcome, assembled.complete, batch)
 
-    async def _judge(self, session: AsyncSession, message: Message, now: datetime) -> Outcome:
-        result = parse_message(message.text, self.deployment)
+    def _judge(self, message: Message, result: ParseResult, batch: _Batch) -> Outcome:
         if result.observer is None:
             return Outcome("rejected", result, None)
-        observer = await repository.find_observer(session, result.observer)
+        observer = batch.observers.get(result.observer)
         if observer is None:
             flagged = _flag(result, ErrorCode.UNKNOWN_OBSERVER, result.observer)
             return Outcome("rejected", flagged, None)
         if not result.ok:
             return Outcome("rejected", result, observer)
-        window = now - timedelta(seconds=self.settings.duplicate_window_s)
-        if await repository.recent_duplicate(session, message.sender, message.text, window):
+        if (message.sender, message.text) in batch.seen:
             return Outcome("duplicate", _flag(result, ErrorCode.DUPLICATE_MESSAGE, ""), observer)
+        batch.seen.add((message.sender, message.text))
         if _normalized(message.sender) not in {_normalized(p) for p in observer.phones}:
             flagged = _flag(result, ErrorCode.SENDER_MISMATCH, result.observer)
             if self.settings.sender_mismatch == "reject":
@@ -120,16 +150,18 @@ class Pipeline:
             return Outcome("unverified", result, observer)
         return Outcome("accepted", result, observer)
 
-    async def _record(
-        self, session: AsyncSession, message: Message, outcome: Outcome, complete: bool
+    def _record(
+        self,
+        session: AsyncSession,
+        message: Message,
+        outcome: Outcome,
+        complete: bool,
+        batch: _Batch,
     ) -> None:
         result = outcome.result
-        if result is None:
-            message.status = outcome.status
-            return
         status = outcome.status
         if status in ("accepted", "unverified") and complete:
-            failed_check = await self._store_report(session, message, result, outcome)
+            failed_check = self._store_report(session, message, result, outcome, batch)
             if failed_check is not None:
                 status = "rejected"
                 result = _flag(result, ErrorCode.CHECK_FAILED, "", check=failed_check)
@@ -139,10 +171,15 @@ class Pipeline:
         message.observer_code = result.observer
         message.error_codes = sorted({error.code.value for error in result.errors})
         message.parse = to_json(result, self.deployment, language)
-        await self._queue_reply(session, message, render_reply(result, self.deployment, language))
+        self._queue_reply(session, message, render_reply(result, self.deployment, language), batch)
 
-    async def _store_report(
-        self, session: AsyncSession, message: Message, result: ParseResult, outcome: Outcome
+    def _store_report(
+        self,
+        session: AsyncSession,
+        message: Message,
+        result: ParseResult,
+        outcome: Outcome,
+        batch: _Batch,
     ) -> int | None:
         """Store the report and merge a checklist; the index of a check the merge fails."""
         observer = outcome.observer
@@ -151,51 +188,53 @@ class Pipeline:
             return None
         answers = _json_answers(result)
         if form.kind == "checklist":
-            failed = await self._merge(session, message, observer, form.code, answers)
+            failed = self._merge(session, message, observer, form, answers, batch)
             if failed is not None:
                 return failed
-        await repository.add_report(session, Report(
-            message_id=message.id, form_code=form.code, observer_code=observer.code,
+        repository.add_report(session, Report(
+            message=message, form_code=form.code, observer_code=observer.code,
             station_code=observer.station_code, answers=answers, comment=result.comment,
             verified=outcome.status == "accepted",
         ))  # fmt: skip
         return None
 
-    async def _merge(
+    def _merge(
         self,
         session: AsyncSession,
         message: Message,
         observer: Observer,
-        form_code: str,
+        form: Form,
         answers: dict[str, Any],
+        batch: _Batch,
     ) -> int | None:
         """Merge into the observer's record, unless that fails a check: then its index."""
-        checklist = await repository.checklist_for_update(session, observer.code, form_code)
-        if checklist is None:
-            checklist = Checklist(
-                observer_code=observer.code,
-                form_code=form_code,
-                station_code=observer.station_code,
-                answers={},
-                version=0,
-            )
+        key = (observer.code, form.code)
+        checklist = batch.checklists.get(key) or Checklist(
+            observer_code=observer.code, form_code=form.code,
+            station_code=observer.station_code, answers={}, version=0,
+        )  # fmt: skip
         merged = {**checklist.answers, **answers}
-        form = self.deployment.form(form_code)
         values = {tag: tuple(v) if isinstance(v, list) else v for tag, v in merged.items()}
-        for index, check in enumerate(form.checks if form is not None else ()):
+        for index, check in enumerate(form.checks):
             if values.keys() >= check.expr.tag_set and not check.expr.holds(values):
                 return index  # the record stays as it was; the observer is told why
-        await repository.merge_checklist(session, checklist, message.id, answers)
+        batch.checklists[key] = checklist
+        repository.merge_checklist(session, checklist, message, answers)
         return None
 
-    async def _queue_reply(self, session: AsyncSession, message: Message, text: str) -> None:
+    def _queue_reply(
+        self, session: AsyncSession, message: Message, text: str, batch: _Batch
+    ) -> None:
         if not self.settings.replies.enabled or not can_reply_to(message.sender):
             return
-        now = datetime.now(UTC)
-        sent = await repository.replies_in_last_hour(session, message.sender, now)
-        if sent >= self.settings.replies.per_sender_per_hour:
-            _LOGGER.info("no reply to %s: %d replies in the last hour", message.sender, sent)
+        if batch.replies[message.sender] >= self.settings.replies.per_sender_per_hour:
+            _LOGGER.info(
+                "no reply to %s: %d replies in the last hour",
+                message.sender,
+                batch.replies[message.sender],
+            )
             return
+        batch.replies[message.sender] += 1
         session.add(
             OutboxMessage(
                 recipient=message.sender,
@@ -204,7 +243,7 @@ class Pipeline:
                 attempts=0,
                 modem_imsi=message.modem_imsi,
                 message_references=[],
-                in_reply_to=message.id,
+                reply_to=message,
             )
         )
 

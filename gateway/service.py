@@ -112,12 +112,12 @@ class Gateway:
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.get_running_loop().create_task(coroutine))
 
-    def _hand_up_for(self, index: int) -> Callable[[InboundPart], Awaitable[None]]:
-        async def hand_up(part: InboundPart) -> None:
+    def _hand_up_for(self, index: int) -> Callable[[list[InboundPart]], Awaitable[None]]:
+        async def hand_up(parts: list[InboundPart]) -> None:
             supervisor = self.supervisors[index]
             imsi = supervisor.identity.imsi if supervisor.identity else supervisor.device
             self.by_imsi.setdefault(imsi, supervisor)
-            await self.ingest.store(imsi, part)
+            await self.ingest.store(imsi, parts)
 
         return hand_up
 

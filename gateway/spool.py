@@ -28,13 +28,15 @@ class Spool:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def append(self, record: dict[str, Any]) -> None:
-        """Write ``record`` and make it durable before returning."""
+    def append(self, records: list[dict[str, Any]]) -> None:
+        """Write ``records`` and make them durable (one fsync) before returning."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(record, default=_encode, ensure_ascii=False) + "\n"
+        lines = "".join(
+            json.dumps(record, default=_encode, ensure_ascii=False) + "\n" for record in records
+        )
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, line.encode("utf-8"))
+            os.write(fd, lines.encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -24,6 +24,10 @@ class ModemBackend(Protocol):
     status: ModemStatus | None
     last_error: str | None
 
+    @property
+    def receiving(self) -> bool:
+        """Whether messages wait to be read (sending can wait until they are in)."""
+
     async def run(self) -> None:
         """Receive until cancelled; raises only when a person must act (SIM PUK/PIN)."""
 

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from modem.at import ATChannel, Completed, Event, Noise, Prompt, Unsolicited
 from modem.errors import (
@@ -220,4 +221,11 @@ class ATDriver:
         for future in (self._waiter, self._prompt):
             if future is not None and not future.done():
                 future.set_exception(error)
+                # Whoever awaits it gets the error; if nobody does, it is not worth a warning.
+                future.add_done_callback(_retrieve)
         self._waiter = self._prompt = None
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

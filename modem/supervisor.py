@@ -3,7 +3,7 @@
 One task per modem owns its port. A session opens the device, sets the modem up, sweeps every
 storage, then waits for ``+CMTI`` (read that index), a routed ``+CMT`` (handed up at once), the
 periodic sweep (notifications get lost; some modems send them on another port) or an idle
-watchdog ``AT``. Every message is handed up with ``await hand_up(part)`` and deleted only after
+watchdog ``AT``. Messages are handed up with ``await hand_up(parts)`` and deleted only after
 that returns: the caller commits first, so a crash anywhere leaves the message on the SIM for the
 next sweep. When the port vanishes or the modem stops answering, the session ends, the port is
 closed, and after a capped exponential backoff the same device path is opened again. A SIM that
@@ -30,8 +30,11 @@ __all__ = ["HandUp", "ModemState", "ModemSupervisor", "SupervisorSettings"]
 
 _LOGGER = logging.getLogger(__name__)
 
-HandUp = Callable[[InboundPart], Awaitable[None]]
+HandUp = Callable[[list[InboundPart]], Awaitable[None]]
+"""Takes parts and returns once they are safe (committed): only then are they deleted."""
 _LINK_LOST = Unsolicited("(link lost)")
+_STORED_NOTICES = ("+CMTI", "+CDSI")
+HAND_UP_BATCH = 50  # parts per hand-up (one commit) when many wait
 
 
 class ModemState(enum.Enum):
@@ -77,6 +80,7 @@ class ModemSupervisor:
         self._sms: ModemSMS | None = None
         self._events: asyncio.Queue[Unsolicited] = asyncio.Queue()
         self._ready = asyncio.Event()
+        self._sweeping = False
 
     async def run(self) -> None:
         """Supervise until cancelled (or until the SIM needs a person: ``SIMError``)."""
@@ -181,58 +185,84 @@ class ModemSupervisor:
             return
         if event is _LINK_LOST:
             raise ModemConnectionError(f"{self.device}: the port went away")
+        if event.name in _STORED_NOTICES and not self._events.empty():
+            await self._burst(sms, event)
+            return
         await self._unsolicited(sms, event)
 
+    async def _burst(self, sms: ModemSMS, first: Unsolicited) -> None:
+        """Several new messages announced at once: one listing reads them all, line-efficiently."""
+        pending = [first]
+        while not self._events.empty():
+            event = self._events.get_nowait()
+            if event is _LINK_LOST:
+                raise ModemConnectionError(f"{self.device}: the port went away")
+            pending.append(event)
+        others = [event for event in pending if event.name not in _STORED_NOTICES]
+        for event in others:
+            await self._unsolicited(sms, event)
+        await self._sweep(sms)
+
     async def _unsolicited(self, sms: ModemSMS, event: Unsolicited) -> None:
-        if event.name in ("+CMTI", "+CDSI"):
+        if event.name in _STORED_NOTICES:
             storage, _, index = event.value.partition(",")
             if index.strip().isdigit():
                 stored = await sms.read_stored(
                     storage.strip().strip('"').upper(), int(index.strip())
                 )
                 if stored is not None:
-                    await self._hand_up_and_delete(sms, stored)
+                    await self._hand_up_and_delete(sms, [stored])
         elif event.name in ("+CMT", "+CDS") and event.body is not None:
             # Routed despite AT+CNMI: never stored, so hand it up at once, then acknowledge.
-            await self._deliver(to_part(StoredPDU("", -1, 0, event.body.strip().upper())))
+            await self._deliver([to_part(StoredPDU("", -1, 0, event.body.strip().upper()))])
             await sms.acknowledge()
         else:
             _LOGGER.debug("%s: unsolicited %r", self.device, event.line)
 
+    @property
+    def receiving(self) -> bool:
+        """Whether messages are waiting to be read: sending can wait until they are in."""
+        return not self._events.empty() or self._sweeping
+
     async def _sweep(self, sms: ModemSMS) -> None:
-        for storage in sms.storages:
-            for stored in await sms.list_stored(storage):
-                await self._hand_up_and_delete(sms, stored)
-
-    async def _hand_up_and_delete(self, sms: ModemSMS, stored: StoredPDU) -> None:
-        if not await self._deliver(to_part(stored)):
-            return  # kept on the SIM: the next sweep hands it up again
+        self._sweeping = True
         try:
-            await sms.delete(stored.storage, stored.index)
-        except ATCommandError as exc:
-            _LOGGER.warning(
-                "%s: deleting %s[%d] failed (%s); it will be handed up again",
-                self.device,
-                stored.storage,
-                stored.index,
-                exc,
-            )
+            for storage in sms.storages:
+                stored = await sms.list_stored(storage)
+                for start in range(0, len(stored), HAND_UP_BATCH):
+                    await self._hand_up_and_delete(sms, stored[start : start + HAND_UP_BATCH])
+        finally:
+            self._sweeping = False
 
-    async def _deliver(self, part: InboundPart) -> bool:
+    async def _hand_up_and_delete(self, sms: ModemSMS, batch: list[StoredPDU]) -> None:
+        if not await self._deliver([to_part(stored) for stored in batch]):
+            return  # kept on the SIM: the next sweep hands them up again
+        for stored in batch:
+            try:
+                await sms.delete(stored.storage, stored.index)
+            except ATCommandError as exc:
+                _LOGGER.warning(
+                    "%s: deleting %s[%d] failed (%s); it will be handed up again",
+                    self.device,
+                    stored.storage,
+                    stored.index,
+                    exc,
+                )
+
+    async def _deliver(self, parts: list[InboundPart]) -> bool:
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.settings.hand_up_s):
-                await self.hand_up(part)
-        except Exception:  # the caller did not take it (or not in time): keep it on the SIM
+                await self.hand_up(parts)
+        except Exception:  # the caller did not take them (or not in time): keep them on the SIM
             _LOGGER.exception(
-                "%s: hand-up of %s[%d] failed; not deleting", self.device, part.storage, part.index
+                "%s: hand-up of %d part(s) failed; not deleting", self.device, len(parts)
             )
             return False
         _LOGGER.debug(
-            "%s: handed up %s[%d] in %.1f ms",
+            "%s: handed up %d part(s) in %.1f ms",
             self.device,
-            part.storage,
-            part.index,
+            len(parts),
             (time.monotonic() - started) * 1000,
         )
         return True

@@ -129,12 +129,18 @@ async def test_killed_at_random_moments_every_message_is_stored_exactly_once(
         await gateway.kill()
         if kill == 1:
             pdus += deliver_day(big_emulator, phones[150:], first=1150)
+        last_start = len(big_emulator.received_commands)
         await gateway.start()
 
     async def all_processed() -> bool:
         return await count(database, Message, Message.direction == "in") >= 300
 
     await eventually(all_processed, 90)
+
+    async def last_start_is_up() -> bool:  # SIGTERM before Python runs our code is a kill
+        return "AT+CNMI=2,1,0,2,0" in big_emulator.received_commands[last_start:]
+
+    await eventually(last_start_is_up, 30)
     assert await gateway.stop() == 0
     assert await count(database, InboundPartRow) == pdus  # every part, once
     assert await count(database, Message, Message.direction == "in") == 300

@@ -67,8 +67,7 @@ async def gateway(
 
 async def receive(gateway: tuple[Ingest, Pipeline], text: str, sender: str = PHONE) -> None:
     ingest, pipeline = gateway
-    for part in parts_of(text, sender):
-        await ingest.store(IMSI, part)
+    await ingest.store(IMSI, parts_of(text, sender))
     await pipeline.process_pending([IMSI])
 
 
@@ -174,9 +173,9 @@ async def test_multipart_messages_are_reassembled_whatever_order_parts_arrive(
     text = "IN 1234 K12 @ " + "автобус с избирателями у школы, " * 3
     parts = parts_of(text)
     assert len(parts) == 2
-    await ingest.store(IMSI, parts[1])
+    await ingest.store(IMSI, [parts[1]])
     assert await pipeline.process_pending([IMSI]) == 0  # waiting for part 1
-    await ingest.store(IMSI, parts[0])
+    await ingest.store(IMSI, [parts[0]])
     assert await pipeline.process_pending([IMSI]) == 1
     [message] = await rows(database, Message)
     assert (message.text, message.parts, message.status) == (text, 2, "accepted")
@@ -189,7 +188,7 @@ async def test_a_multipart_message_missing_a_part_is_stored_incomplete_after_the
     ingest = Ingest(database, Spool(settings.spool_path))
     pipeline = Pipeline(database, demo, quick)
     parts = parts_of("IN 1234 K12 @ " + "автобус " * 20)
-    await ingest.store(IMSI, parts[0])
+    await ingest.store(IMSI, [parts[0]])
     await pipeline.process_pending([IMSI])
     [message] = await rows(database, Message)
     assert message.status == "incomplete"
@@ -199,7 +198,7 @@ async def test_a_multipart_message_missing_a_part_is_stored_incomplete_after_the
 async def test_an_undecodable_pdu_is_kept_in_the_log_without_a_reply(gateway, database) -> None:
     ingest, pipeline = gateway
     broken = to_part(StoredPDU("SM", 1, 0, "0791ZZ"))
-    await ingest.store(IMSI, broken)
+    await ingest.store(IMSI, [broken])
     await pipeline.process_pending([IMSI])
     [message] = await rows(database, Message)
     assert (message.status, message.error_codes) == ("undecodable", ["UNDECODABLE_PDU"])
@@ -230,8 +229,8 @@ async def test_parts_wait_in_the_spool_while_the_database_is_down_and_are_stored
     down = Database("postgresql://nobody@127.0.0.1:1/nothing")
     spooling = Ingest(down, Spool(settings.spool_path))
     part = parts_of("OP 1234 A1")[0]
-    await spooling.store(IMSI, part)
-    await spooling.store(IMSI, part)  # the modem handed it up twice
+    await spooling.store(IMSI, [part])
+    await spooling.store(IMSI, [part])  # the modem handed it up twice
     await down.close()
     assert spooling.spool.size() == 2
     back = Ingest(database, spooling.spool)

@@ -31,12 +31,14 @@ class Collector:
         self.parts: list[InboundPart] = []
         self.fail = False
 
-    async def __call__(self, part: InboundPart) -> None:
-        if part.index >= 0:  # a stored message is deleted only after this returns
-            assert part.pdu_hex in [s.pdu_hex for s in self.emulator.stored(part.storage).values()]
+    async def __call__(self, parts: list[InboundPart]) -> None:
+        for part in parts:
+            if part.index >= 0:  # a stored message is deleted only after this returns
+                stored = self.emulator.stored(part.storage).values()
+                assert part.pdu_hex in [s.pdu_hex for s in stored]
         if self.fail:
             raise RuntimeError("database down")
-        self.parts.append(part)
+        self.parts.extend(parts)
 
     def texts(self) -> Counter[str]:
         return Counter(part.text for part in self.parts)

@@ -62,6 +62,7 @@ def run(
 
 
 async def _serve(settings: Settings, migrate: bool) -> None:
+    stop = _stop_on_signals()  # first: a SIGTERM during start-up is a clean stop too
     db = await open_database(settings, migrate=migrate)
     try:
         deployment = await load_deployment(db, settings)
@@ -72,7 +73,7 @@ async def _serve(settings: Settings, migrate: bool) -> None:
                 err=True,
             )
         gateway = Gateway(settings, db, deployment)
-        await gateway.run(_stop_on_signals())
+        await gateway.run(stop)
     finally:
         await db.close()
 

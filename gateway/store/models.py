@@ -27,7 +27,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "Base",
@@ -101,6 +101,7 @@ class InboundPartRow(Base):
     decode_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = _now()
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    message: Mapped[Message | None] = relationship()
 
 
 class Message(Base):
@@ -174,6 +175,7 @@ class Report(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    message: Mapped[Message] = relationship()
     form_code: Mapped[str] = mapped_column(String(20))
     observer_code: Mapped[str] = mapped_column(String(20))
     station_code: Mapped[str | None] = mapped_column(String(40))
@@ -206,7 +208,9 @@ class ChecklistChange(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     checklist_id: Mapped[int] = mapped_column(ForeignKey("checklists.id"), index=True)
+    checklist: Mapped[Checklist] = relationship()
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    message: Mapped[Message] = relationship()
     version: Mapped[int] = mapped_column(Integer)
     tag: Mapped[str] = mapped_column(String(20))
     old_value: Mapped[Any] = mapped_column(JSONB, nullable=True)
@@ -229,6 +233,7 @@ class OutboxMessage(Base):
     modem_imsi: Mapped[str | None] = mapped_column(String(20))
     message_references: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
     in_reply_to: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    reply_to: Mapped[Message | None] = relationship(foreign_keys=[in_reply_to])
     log_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     created_at: Mapped[datetime] = _now()
     next_attempt_at: Mapped[datetime] = _now()

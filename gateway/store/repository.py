@@ -6,11 +6,12 @@ Grouped by table; names say what they do (``insert_part``, ``claim_unassembled``
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,14 +31,12 @@ from gateway.store.models import (
 __all__ = [
     "PartRecord",
     "add_message",
+    "checklists_for_update",
     "claim_due_outbox",
     "claim_unassembled",
-    "find_observer",
     "insert_part",
     "latest_forms",
     "merge_checklist",
-    "recent_duplicate",
-    "replies_in_last_hour",
     "save_forms",
     "upsert_modem",
     "upsert_observers",
@@ -101,37 +100,52 @@ async def claim_unassembled(
 # -- messages -----------------------------------------------------------------------------------
 
 
-async def add_message(
+def add_message(
     session: AsyncSession, message: Message, parts: Sequence[InboundPartRow] = ()
 ) -> Message:
-    """Store ``message`` and link ``parts`` to it."""
+    """Add ``message`` and link ``parts`` to it (written at the next flush)."""
     session.add(message)
-    await session.flush()
     for part in parts:
-        part.message_id = message.id
+        part.message = message
     return message
-
-
-async def recent_duplicate(session: AsyncSession, sender: str, text: str, since: datetime) -> bool:
-    """Whether ``sender`` sent exactly ``text`` since ``since`` (and it counted)."""
-    statement = select(func.count()).select_from(Message).where(
-        Message.direction == "in", Message.sender == sender, Message.text == text,
-        Message.created_at >= since, Message.status.in_(("accepted", "unverified")),
-    )  # fmt: skip
-    return bool(await session.scalar(statement))
 
 
 # -- roster -------------------------------------------------------------------------------------
 
 
-async def find_observer(session: AsyncSession, code: str) -> Observer | None:
-    """The observer with ID ``code``."""
-    return await session.get(Observer, code)
+async def observers_by_code(session: AsyncSession, codes: set[str]) -> dict[str, Observer]:
+    """The observers with these ID codes."""
+    if not codes:
+        return {}
+    found = await session.scalars(select(Observer).where(Observer.code.in_(codes)))
+    return {observer.code: observer for observer in found}
 
 
-async def station_of(session: AsyncSession, code: str | None) -> Station | None:
-    """The station with ``code``."""
-    return None if code is None else await session.get(Station, code)
+async def recent_texts(
+    session: AsyncSession, senders: set[str], since: datetime
+) -> set[tuple[str, str]]:
+    """(sender, text) of the messages from ``senders`` that counted since ``since``."""
+    if not senders:
+        return set()
+    statement = select(Message.sender, Message.text).where(
+        Message.direction == "in", Message.sender.in_(senders), Message.created_at >= since,
+        Message.status.in_(("accepted", "unverified")),
+    )  # fmt: skip
+    return {(sender, text) for sender, text in (await session.execute(statement)).all()}
+
+
+async def reply_counts(
+    session: AsyncSession, recipients: set[str], since: datetime
+) -> Counter[str]:
+    """How many SMS were queued to each of ``recipients`` since ``since``."""
+    if not recipients:
+        return Counter()
+    statement = (
+        select(OutboxMessage.recipient, func.count())
+        .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.created_at >= since)
+        .group_by(OutboxMessage.recipient)
+    )
+    return Counter(dict((await session.execute(statement)).all()))
 
 
 async def station_codes(session: AsyncSession) -> set[str]:
@@ -185,28 +199,31 @@ async def latest_forms(session: AsyncSession) -> FormSet | None:
 # -- reports and checklists ---------------------------------------------------------------------
 
 
-async def add_report(session: AsyncSession, report: Report) -> None:
-    """Store an accepted submission."""
+def add_report(session: AsyncSession, report: Report) -> None:
+    """Add an accepted submission (written at the next flush)."""
     session.add(report)
 
 
-async def checklist_for_update(session: AsyncSession, observer: str, form: str) -> Checklist | None:
-    """The observer's current record for ``form``, locked for this transaction."""
+async def checklists_for_update(
+    session: AsyncSession, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], Checklist]:
+    """The current records for these (observer, form) pairs, locked for this transaction."""
+    if not keys:
+        return {}
     statement = (
         select(Checklist)
-        .where(Checklist.observer_code == observer, Checklist.form_code == form)
+        .where(tuple_(Checklist.observer_code, Checklist.form_code).in_(keys))
         .with_for_update()
     )
-    return (await session.scalars(statement)).first()
+    found = await session.scalars(statement)
+    return {(checklist.observer_code, checklist.form_code): checklist for checklist in found}
 
 
-async def merge_checklist(
-    session: AsyncSession, checklist: Checklist, message_id: int, answers: dict[str, Any]
+def merge_checklist(
+    session: AsyncSession, checklist: Checklist, message: Message, answers: dict[str, Any]
 ) -> list[str]:
     """Last value per tag wins; each changed tag is recorded. Returns the changed tags."""
-    if checklist.id is None:
-        session.add(checklist)
-        await session.flush()
+    session.add(checklist)
     changed = [tag for tag, value in answers.items() if checklist.answers.get(tag) != value]
     if not changed:
         return []
@@ -214,8 +231,8 @@ async def merge_checklist(
     for tag in changed:
         session.add(
             ChecklistChange(
-                checklist_id=checklist.id,
-                message_id=message_id,
+                checklist=checklist,
+                message=message,
                 version=checklist.version,
                 tag=tag,
                 old_value=checklist.answers.get(tag),
@@ -228,19 +245,6 @@ async def merge_checklist(
 
 
 # -- outbox -------------------------------------------------------------------------------------
-
-
-async def replies_in_last_hour(session: AsyncSession, recipient: str, now: datetime) -> int:
-    """How many SMS were queued to ``recipient`` in the hour before ``now``."""
-    statement = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.recipient == recipient,
-            OutboxMessage.created_at >= now - timedelta(hours=1),
-        )
-    )
-    return int(await session.scalar(statement) or 0)
 
 
 async def claim_due_outbox(
@@ -271,23 +275,23 @@ async def activity(session: AsyncSession) -> dict[str, Any]:
     by_status = dict((await session.execute(
         select(Message.status, func.count()).where(Message.direction == "in")
         .group_by(Message.status)
-    )).tuples().all())  # fmt: skip
+    )).all())  # fmt: skip
     code = func.unnest(Message.error_codes).label("code")
     errors_query = (
         select(code, func.count())
         .where(Message.direction == "in", Message.status == "rejected")
         .group_by(code)
     )
-    errors: dict[str, int] = dict((await session.execute(errors_query)).tuples().all())
+    errors: dict[str, int] = dict((await session.execute(errors_query)).all())
     outbox = dict((await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    )).tuples().all())  # fmt: skip
+    )).all())  # fmt: skip
     sampled = await session.scalar(select(func.count()).select_from(Station)
                                    .where(Station.in_sample))  # fmt: skip
     coverage = dict((await session.execute(
         select(Report.form_code, func.count(func.distinct(Report.station_code)))
         .group_by(Report.form_code)
-    )).tuples().all())  # fmt: skip
+    )).all())  # fmt: skip
     return {
         "by_status": by_status,
         "errors": errors,

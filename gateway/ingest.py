@@ -36,15 +36,20 @@ def part_record(modem_imsi: str, part: InboundPart) -> dict[str, Any]:
         "modem_imsi": modem_imsi,
         "pdu_hex": part.pdu_hex,
         "kind": part.kind,
-        "sender": part.sender,
+        "sender": _storable(part.sender),
         "smsc_timestamp": part.timestamp,
-        "text": part.text,
+        "text": _storable(part.text),
         "coding": part.coding,
         "concat_ref": concat.ref if concat else None,
         "concat_part": concat.part if concat else None,
         "concat_total": concat.total if concat else None,
         "decode_error": part.error,
     }
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; the raw PDU (kept as hex) still has every byte.
+    return text.replace("\x00", "\ufffd")
 
 
 class Ingest:
@@ -83,13 +88,40 @@ class Ingest:
         if not records:
             return 0
         try:
-            async with asyncio.timeout(WRITE_TIMEOUT_S * 4), self.db.session() as session:
-                for record in records:
-                    await repository.insert_part(session, record)
-                await session.commit()
-        except DATABASE_DOWN:
-            return 0
+            await self._insert(records)
+        except DATABASE_DOWN as exc:
+            if _connection_lost(exc):
+                return 0
+            await self._insert_one_by_one(records)  # a record the database refuses
         await asyncio.to_thread(self.spool.clear, len(records))
         _LOGGER.info("replayed %d spooled part(s) into the database", len(records))
         self.stored()
         return len(records)
+
+    async def _insert(self, records: list[dict[str, Any]]) -> None:
+        async with asyncio.timeout(WRITE_TIMEOUT_S * 4), self.db.session() as session:
+            for record in records:
+                await repository.insert_part(session, record)
+            await session.commit()
+
+    async def _insert_one_by_one(self, records: list[dict[str, Any]]) -> None:
+        """Each record alone; one the database refuses is set aside (kept), not retried forever."""
+        for record in records:
+            try:
+                await self._insert([record])
+            except DATABASE_DOWN as exc:
+                if _connection_lost(exc):
+                    raise
+                _LOGGER.error(
+                    "the database refuses a spooled part (%s); kept in %s",
+                    exc,
+                    self.spool.rejected_path,
+                )
+                await asyncio.to_thread(self.spool.set_aside, record, str(exc))
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database is unreachable, not that it refused the data."""
+    if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ PIPELINE_POLL_S = 1.0
 OUTBOX_POLL_S = 1.0
 SPOOL_RETRY_S = 5.0
 STATUS_EVERY_S = 30.0
+ERROR_PAUSE_S = 1.0
 
 
 @dataclass
@@ -141,19 +142,14 @@ class Gateway:
                 async with asyncio.timeout(PIPELINE_POLL_S):
                     await self._wake_pipeline.wait()
             self._wake_pipeline.clear()
-            try:
-                made = await self.pipeline.process_pending(self._imsis())
-            except DATABASE_DOWN as exc:
-                _LOGGER.warning("pipeline waits for the database: %s", type(exc).__name__)
-                continue
-            self.counters.messages += made
+            async with _surviving("pipeline"):
+                self.counters.messages += await self.pipeline.process_pending(self._imsis())
 
     async def _outbox_loop(self) -> None:
         while True:
-            try:
+            sent = 0
+            async with _surviving("outbox"):
                 sent = await self.outbox.send_due()
-            except DATABASE_DOWN:
-                sent = 0
             self.counters.replies_attempted += sent
             if not sent:
                 await asyncio.sleep(OUTBOX_POLL_S)
@@ -161,13 +157,14 @@ class Gateway:
     async def _spool_loop(self) -> None:
         while True:
             await asyncio.sleep(SPOOL_RETRY_S)
-            if self.spool.size():
-                await self.ingest.replay_spool()
+            async with _surviving("spool replay"):
+                if self.spool.size():
+                    await self.ingest.replay_spool()
 
     async def _status_loop(self) -> None:
         while True:
             await asyncio.sleep(STATUS_EVERY_S)
-            with contextlib.suppress(*DATABASE_DOWN):
+            async with _surviving("modem status"):
                 await self._save_status()
 
     async def _save_status(self) -> None:
@@ -191,6 +188,20 @@ class Gateway:
                     status=status,
                 )
             await session.commit()
+
+
+@contextlib.asynccontextmanager
+async def _surviving(activity: str) -> AsyncIterator[None]:
+    """Log what goes wrong in one round of a loop, and let the loop go on: the database may be
+    away (it comes back), or a bug may hit one batch (the rest of the day must not stop)."""
+    try:
+        yield
+    except DATABASE_DOWN as exc:
+        _LOGGER.warning("%s waits for the database (%s)", activity, type(exc).__name__)
+        await asyncio.sleep(ERROR_PAUSE_S)
+    except Exception:
+        _LOGGER.exception("%s failed; trying again shortly", activity)
+        await asyncio.sleep(ERROR_PAUSE_S)
 
 
 def _supervisor_settings(modem: ModemConfig, base: SupervisorSettings | None) -> SupervisorSettings:

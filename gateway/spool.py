@@ -41,6 +41,22 @@ class Spool:
         finally:
             os.close(fd)
 
+    @property
+    def rejected_path(self) -> Path:
+        """Where records the database refused are kept, with the reason."""
+        return self.path.with_name(self.path.stem + "-rejected.jsonl")
+
+    def set_aside(self, record: dict[str, Any], reason: str) -> None:
+        """Keep ``record`` (durably) in the rejected file, with why it was refused."""
+        line = (
+            json.dumps({"reason": reason, "record": record}, default=_encode, ensure_ascii=False)
+            + "\n"
+        )
+        with self.rejected_path.open("a", encoding="utf-8") as file:
+            file.write(line)
+            file.flush()
+            os.fsync(file.fileno())
+
     def records(self) -> list[dict[str, Any]]:
         """Every complete record, oldest first."""
         if not self.path.exists():

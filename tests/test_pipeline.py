@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.config import Settings
-from gateway.ingest import Ingest
+from gateway.ingest import Ingest, part_record
 from gateway.pipeline import Pipeline, can_reply_to
 from gateway.spool import Spool
 from gateway.store import repository
@@ -237,3 +237,45 @@ async def test_parts_wait_in_the_spool_while_the_database_is_down_and_are_stored
     assert await back.replay_spool() == 2
     assert back.spool.size() == 0
     assert len(await rows(database, InboundPartRow)) == 1
+
+
+GARBAGE = [
+    "",
+    "   ",
+    "\x00\x00",
+    "😀" * 40,
+    "Привет, как дела?",
+    "OP",
+    "@@@@",
+    "OP 1234 " + "A1 " * 200,
+    "ＯＰ１２３４Ａ１",
+    "DROP TABLE messages; --",
+    "\\x1a\\x1b",
+    "OP 1234 A1 B" + "9" * 300,
+]
+
+
+async def test_garbage_is_logged_with_its_status_and_never_stops_the_pipeline(
+    gateway, database
+) -> None:
+    for text in GARBAGE:
+        await receive(gateway, text)
+    await receive(gateway, "OP 1234 A1")  # still working
+    statuses = [message.status for message in await rows(database, Message)]
+    assert len(statuses) == len(GARBAGE) + 1
+    assert statuses[-1] == "accepted"
+    assert set(statuses[:-1]) <= {"rejected", "accepted", "duplicate"}
+
+
+async def test_a_spooled_part_the_database_refuses_is_set_aside_not_retried_forever(
+    settings: Settings, database: Database
+) -> None:
+    spool = Spool(settings.spool_path)
+    good = parts_of("OP 1234 A1")[0]
+
+    spool.append([part_record(IMSI, good), {**part_record(IMSI, good), "kind": "x" * 500}])
+    ingest = Ingest(database, spool)
+    assert await ingest.replay_spool() == 2
+    assert spool.size() == 0
+    assert len(await rows(database, InboundPartRow)) == 1
+    assert "x" * 500 in spool.rejected_path.read_text()

@@ -68,8 +68,7 @@ class Ingest:
         records = [part_record(modem_imsi, part) for part in parts]
         try:
             async with asyncio.timeout(WRITE_TIMEOUT_S), self.db.session() as session:
-                for record in records:
-                    await repository.insert_part(session, record)
+                await repository.insert_parts(session, records)
                 await session.commit()
         except DATABASE_DOWN as exc:
             await asyncio.to_thread(self.spool.append, records)
@@ -100,8 +99,7 @@ class Ingest:
 
     async def _insert(self, records: list[dict[str, Any]]) -> None:
         async with asyncio.timeout(WRITE_TIMEOUT_S * 4), self.db.session() as session:
-            for record in records:
-                await repository.insert_part(session, record)
+            await repository.insert_parts(session, records)
             await session.commit()
 
     async def _insert_one_by_one(self, records: list[dict[str, Any]]) -> None:

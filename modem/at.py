@@ -16,6 +16,7 @@ Final result codes (3GPP TS 27.007 §5.7, 27.005 §3.2.5)::
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -142,6 +143,7 @@ class _Pending:
     command: str
     echoes: set[str]
     lines: list[str] = field(default_factory=list)
+    on_line: Callable[[str], None] | None = None  # each response line as it arrives
 
 
 @dataclass(slots=True)
@@ -152,9 +154,10 @@ class ATChannel:
     pending: _Pending | None = None
     _urc_head: str | None = None
 
-    def start(self, command: str) -> None:
-        """Register ``command`` as the one in flight; call before writing it."""
-        self.pending = _Pending(command, {command})
+    def start(self, command: str, on_line: Callable[[str], None] | None = None) -> None:
+        """Register ``command`` as the one in flight; call before writing it. ``on_line`` sees
+        each line of its response as it arrives (a long listing can be used before its end)."""
+        self.pending = _Pending(command, {command}, on_line=on_line)
 
     def expect_echo(self, text: str) -> None:
         """Also skip ``text`` if echoed back (PDU data sent after a prompt)."""
@@ -192,6 +195,8 @@ class ATChannel:
             return Completed(pending.command, tuple(pending.lines), line)
         if self._is_response(line, pending):
             pending.lines.append(line)  # type: ignore[union-attr]  # _is_response checks it
+            if pending.on_line is not None:  # type: ignore[union-attr]
+                pending.on_line(line)  # type: ignore[union-attr]
             return None
         if line.startswith(_URC_PREFIXES):
             return Unsolicited(line)

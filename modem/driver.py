@@ -114,10 +114,17 @@ class ATDriver:
         if self._transport is not None and self.is_open:
             self._write("\x1b\r")
 
-    async def command(self, command: str, *, timeout_s: float | None = None) -> Completed:
-        """Send ``command``; its response, or ``ATCommandError``/``ATTimeout``."""
+    async def command(
+        self,
+        command: str,
+        *,
+        timeout_s: float | None = None,
+        on_line: Callable[[str], None] | None = None,
+    ) -> Completed:
+        """Send ``command``; its response, or ``ATCommandError``/``ATTimeout``. ``on_line`` is
+        called with each response line as it arrives (it must not block)."""
         async with self._lock:
-            waiter = self._register(command)
+            waiter = self._register(command, on_line)
             self._write(command + "\r")
             return await self._finish(command, waiter, timeout_s or self.timeouts.command_s)
 
@@ -144,10 +151,12 @@ class ATDriver:
             self._write(data + _CTRL_Z)
             return await self._finish(command, waiter, timeout_s or self.timeouts.send_s)
 
-    def _register(self, command: str) -> asyncio.Future[Completed]:
+    def _register(
+        self, command: str, on_line: Callable[[str], None] | None = None
+    ) -> asyncio.Future[Completed]:
         if not self.is_open:
             raise ModemConnectionError(f"{self.device}: not open")
-        self._channel.start(command)
+        self._channel.start(command, on_line)
         self._waiter = asyncio.get_running_loop().create_future()
         return self._waiter
 

@@ -43,6 +43,7 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_BAUD = 115_200
 _BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
 _CHUNK_BYTES = 64
+_SLEEP_GRANULARITY_S = 0.001  # shorter asyncio sleeps overshoot more than they wait
 _ESC, _CTRL_Z = 0x1B, 0x1A
 _BISHKEK = timezone(timedelta(hours=6))
 
@@ -274,18 +275,37 @@ class ModemEmulator:
         if not command.upper().startswith("AT"):
             return  # line noise before a command: real modems ignore it
         self.received_commands.append(command)
-        for prefix, code in self.faults.cms_errors.items():
-            if command.upper().startswith(prefix.upper()):
-                self._respond("", f"+CMS ERROR: {code}")
-                return
+        if (code := self._cms_fault(command)) is not None:
+            self._respond("", f"+CMS ERROR: {code}")
+            return
         if match := re.fullmatch(r"AT\+CMGS=(\d+)", command, re.IGNORECASE):
             self._pdu_for = int(match.group(1))
             self._send(b"\r\n> ")
             return
-        body, final = self.commands.handle(command)
-        self._respond(body, final)
+        bodies: list[str] = []
+        final = "OK"
+        # V.250: extended commands may be concatenated with ";" (AT+CMGD=1;+CMGD=2); they run in
+        # order and the first error ends the line.
+        for number, part in enumerate(command.split(";")):
+            single = part if number == 0 else "AT" + part
+            fault = self._cms_fault(single)
+            body, final = (
+                ("", f"+CMS ERROR: {fault}")
+                if fault is not None
+                else (self.commands.handle(single))
+            )
+            bodies += [body] if body else []
+            if final != "OK":
+                break
+        self._respond("\r\n".join(bodies), final)
         if command.upper().startswith("AT+CMGD"):
             self._flush_waiting()
+
+    def _cms_fault(self, command: str) -> int | None:
+        for prefix, code in self.faults.cms_errors.items():
+            if command.upper().startswith(prefix.upper()):
+                return code
+        return None
 
     def _submit(self, pdu: str) -> None:
         self.commands.message_reference = (self.commands.message_reference + 1) % 256
@@ -335,7 +355,10 @@ class ModemEmulator:
                 start = self._line_clock if self._line_busy else now
                 self._line_busy = True
                 self._line_clock = start + self._line_time(len(chunk))
-                await asyncio.sleep(self._line_clock - now)
+                if self._line_clock - now > _SLEEP_GRANULARITY_S:
+                    await asyncio.sleep(self._line_clock - now)
+                # else: a few bytes on an idle line; sleeping would overshoot by a millisecond
+                # per answer, far more than the line time itself, so they go out now.
             try:
                 written = os.write(self._master, chunk) if self._master is not None else 0
             except BlockingIOError:  # the client is not reading yet: wait as a UART's FIFO

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from modem.at import Completed
@@ -27,6 +28,7 @@ _HEX = re.compile(r"[0-9A-Fa-f]+")
 _REGISTRATION = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown",
                  5: "roaming"}  # fmt: skip
 _NEW_MESSAGE_INDICATIONS = ("2,1,0,2,0", "2,1,0,0,0", "1,1,0,0,0")
+_DELETES_PER_LINE = 16  # "AT+CMGD=123;..." stays well under the 256 characters modems accept
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +134,23 @@ class ModemSMS:
         if self._selected != (storage, self.driver.out_of_band):
             await self._select(storage)
 
-    async def list_stored(self, storage: str) -> list[StoredPDU]:
-        """Every message in ``storage`` (``AT+CMGL=4``), read or not."""
+    async def list_stored(
+        self, storage: str, on_stored: Callable[[StoredPDU], None] | None = None
+    ) -> list[StoredPDU]:
+        """Every message in ``storage`` (``AT+CMGL=4``), read or not. ``on_stored`` sees each
+        one as soon as its lines arrive, long before a full SIM's listing ends."""
         await self._use(storage)
-        response = await self.driver.command("AT+CMGL=4", timeout_s=self.driver.timeouts.list_s)
-        return _listing(storage, response.lines)
+        listing = _Listing(storage)
+
+        def line_received(line: str) -> None:
+            stored = listing.feed(line)
+            if stored is not None and on_stored is not None:
+                on_stored(stored)
+
+        await self.driver.command(
+            "AT+CMGL=4", timeout_s=self.driver.timeouts.list_s, on_line=line_received
+        )
+        return listing.found
 
     async def read_stored(self, storage: str, index: int) -> StoredPDU | None:
         """The message at ``index`` (``AT+CMGR``), or None if the slot is empty."""
@@ -152,6 +166,27 @@ class ModemSMS:
         """Delete one index (``AT+CMGD=<index>``, never a flag form)."""
         await self._use(storage)
         await self.driver.command(f"AT+CMGD={index}")
+
+    async def delete_many(self, storage: str, indexes: list[int]) -> None:
+        """Delete these indexes, several per command line (``AT+CMGD=1;+CMGD=2``, V.250
+        concatenation): one round trip instead of one each. If a line fails, its indexes are
+        deleted one by one, so each error is known; ``ATCommandError`` lists what failed."""
+        await self._use(storage)
+        failed: list[str] = []
+        for start in range(0, len(indexes), _DELETES_PER_LINE):
+            chunk = indexes[start : start + _DELETES_PER_LINE]
+            try:
+                await self.driver.command("AT" + ";".join(f"+CMGD={i}" for i in chunk))
+                continue
+            except ATCommandError:
+                pass
+            for index in chunk:
+                try:
+                    await self.driver.command(f"AT+CMGD={index}")
+                except ATCommandError as exc:
+                    failed.append(f"{index}: {exc.final}")
+        if failed:
+            raise ATCommandError(f"AT+CMGD ({storage})", "; ".join(failed))
 
     async def acknowledge(self) -> None:
         """``AT+CNMA``: acknowledge a routed ``+CMT`` on modems that require it."""
@@ -212,21 +247,35 @@ def _value(response: Completed, prefix: str) -> str:
     return ""
 
 
-def _listing(storage: str, lines: tuple[str, ...], index: int | None = None) -> list[StoredPDU]:
-    """Pairs of ``+CMGL:``/``+CMGR:`` header and PDU line; anything else is logged and skipped."""
-    found: list[StoredPDU] = []
-    header: re.Match[str] | None = None
-    for line in lines:
-        match = _LISTING.match(line)
-        if match is not None:
-            header = match
-            continue
+class _Listing:
+    """Pairs of ``+CMGL:``/``+CMGR:`` header and PDU line, fed a line at a time; anything else
+    is logged and skipped."""
+
+    def __init__(self, storage: str, index: int | None = None) -> None:
+        self.storage = storage
+        self.index = index  # +CMGR headers carry no index
+        self.found: list[StoredPDU] = []
+        self._header: re.Match[str] | None = None
+
+    def feed(self, line: str) -> StoredPDU | None:
+        """The message ``line`` completes, if it does."""
+        header, self._header = self._header, _LISTING.match(line)
+        if self._header is not None:
+            return None
         if header is None or not _HEX.fullmatch(line):
-            _LOGGER.debug("%s: skipping unexpected listing line %r", storage, line)
-            header = None
-            continue
-        number = int(header.group(1)) if header.group(1) is not None else index
-        if number is not None:
-            found.append(StoredPDU(storage, number, int(header.group(2)), line.upper()))
-        header = None
-    return found
+            _LOGGER.debug("%s: skipping unexpected listing line %r", self.storage, line)
+            return None
+        number = int(header.group(1)) if header.group(1) is not None else self.index
+        if number is None:
+            return None
+        stored = StoredPDU(self.storage, number, int(header.group(2)), line.upper())
+        self.found.append(stored)
+        return stored
+
+
+def _listing(storage: str, lines: tuple[str, ...], index: int | None = None) -> list[StoredPDU]:
+    """Every message in a complete ``+CMGL``/``+CMGR`` response."""
+    listing = _Listing(storage, index)
+    for line in lines:
+        listing.feed(line)
+    return listing.found

@@ -34,7 +34,7 @@ HandUp = Callable[[list[InboundPart]], Awaitable[None]]
 """Takes parts and returns once they are safe (committed): only then are they deleted."""
 _LINK_LOST = Unsolicited("(link lost)")
 _STORED_NOTICES = ("+CMTI", "+CDSI")
-HAND_UP_BATCH = 50  # parts per hand-up (one commit) when many wait
+HAND_UP_BATCH = 200  # parts per hand-up (one commit) when many wait
 
 
 class ModemState(enum.Enum):
@@ -59,6 +59,7 @@ class SupervisorSettings:
     backoff_first_s: float = 1.0
     backoff_max_s: float = 60.0
     hand_up_s: float = 30.0  # longer, and the message stays on the SIM for the next sweep
+    receiving_quiet_s: float = 0.3  # after the last arrival, before the modem sends replies
     timeouts: Timeouts = field(default_factory=Timeouts)
     modem: ModemSettings = field(default_factory=ModemSettings)
 
@@ -81,6 +82,7 @@ class ModemSupervisor:
         self._events: asyncio.Queue[Unsolicited] = asyncio.Queue()
         self._ready = asyncio.Event()
         self._sweeping = False
+        self._last_hand_up = 0.0
 
     async def run(self) -> None:
         """Supervise until cancelled (or until the SIM needs a person: ``SIMError``)."""
@@ -221,33 +223,64 @@ class ModemSupervisor:
 
     @property
     def receiving(self) -> bool:
-        """Whether messages are waiting to be read: sending can wait until they are in."""
-        return not self._events.empty() or self._sweeping
+        """Whether messages are arriving (waiting, being read, or just were): sending can wait
+        until they are in, since a burst of arrivals reads in one stream."""
+        recent = time.monotonic() - self._last_hand_up < self.settings.receiving_quiet_s
+        return recent or self._sweeping or not self._events.empty()
 
     async def _sweep(self, sms: ModemSMS) -> None:
         self._sweeping = True
         try:
             for storage in sms.storages:
-                stored = await sms.list_stored(storage)
-                for start in range(0, len(stored), HAND_UP_BATCH):
-                    await self._hand_up_and_delete(sms, stored[start : start + HAND_UP_BATCH])
+                await self._sweep_storage(sms, storage)
         finally:
             self._sweeping = False
+
+    async def _sweep_storage(self, sms: ModemSMS, storage: str) -> None:
+        """List ``storage``, handing messages up while the listing is still on the line (the
+        caller's commits overlap the line time), then delete what was handed up."""
+        arriving: asyncio.Queue[StoredPDU | None] = asyncio.Queue()
+        handed: list[StoredPDU] = []
+        consumer = asyncio.get_running_loop().create_task(self._hand_up_stream(arriving, handed))
+        try:
+            await sms.list_stored(storage, arriving.put_nowait)
+        finally:
+            arriving.put_nowait(None)
+            await consumer
+        if handed:
+            await self._delete(sms, storage, [stored.index for stored in handed])
+
+    async def _hand_up_stream(
+        self, arriving: asyncio.Queue[StoredPDU | None], handed: list[StoredPDU]
+    ) -> None:
+        """Hand up what arrives, in batches of what is there, until ``None``."""
+        finished = False
+        while not finished:
+            batch = [item] if (item := await arriving.get()) is not None else []
+            finished = item is None
+            while not finished and not arriving.empty() and len(batch) < HAND_UP_BATCH:
+                item = arriving.get_nowait()
+                finished = item is None
+                batch += [item] if item is not None else []
+            if batch and await self._deliver([to_part(stored) for stored in batch]):
+                handed.extend(batch)
 
     async def _hand_up_and_delete(self, sms: ModemSMS, batch: list[StoredPDU]) -> None:
         if not await self._deliver([to_part(stored) for stored in batch]):
             return  # kept on the SIM: the next sweep hands them up again
-        for stored in batch:
-            try:
-                await sms.delete(stored.storage, stored.index)
-            except ATCommandError as exc:
-                _LOGGER.warning(
-                    "%s: deleting %s[%d] failed (%s); it will be handed up again",
-                    self.device,
-                    stored.storage,
-                    stored.index,
-                    exc,
-                )
+        for storage in dict.fromkeys(stored.storage for stored in batch):
+            await self._delete(sms, storage, [s.index for s in batch if s.storage == storage])
+
+    async def _delete(self, sms: ModemSMS, storage: str, indexes: list[int]) -> None:
+        try:
+            await sms.delete_many(storage, indexes)
+        except ATCommandError as exc:
+            _LOGGER.warning(
+                "%s: deleting in %s failed (%s); handed up again next sweep",
+                self.device,
+                storage,
+                exc.final,
+            )
 
     async def _deliver(self, parts: list[InboundPart]) -> bool:
         started = time.monotonic()
@@ -259,6 +292,7 @@ class ModemSupervisor:
                 "%s: hand-up of %d part(s) failed; not deleting", self.device, len(parts)
             )
             return False
+        self._last_hand_up = time.monotonic()
         _LOGGER.debug(
             "%s: handed up %d part(s) in %.1f ms",
             self.device,

@@ -13,7 +13,7 @@ import pytest
 from modem.at import Unsolicited
 from modem.driver import ATDriver, Timeouts
 from modem.emulator import ModemEmulator
-from modem.errors import ATTimeout, CMSError, ModemConnectionError, SIMError
+from modem.errors import ATCommandError, ATTimeout, CMSError, ModemConnectionError, SIMError
 from modem.pdu import decode_pdu
 from modem.sms import ModemSettings, ModemSMS, to_part
 
@@ -244,3 +244,31 @@ async def test_a_restart_banner_makes_the_driver_choose_the_storage_again_before
     before = len(emulator.received_commands)
     await sms.delete("SM", 2)
     assert emulator.received_commands[before:] == ["AT+CMGD=2"]
+
+
+async def test_deleting_many_uses_one_command_line_per_sixteen_indexes(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    for number in range(20):
+        emulator.deliver("+996555123456", f"OP {100 + number} A1")
+    sms = ModemSMS(driver, ModemSettings(storage="SM"))
+    await sms.initialize()
+    before = len(emulator.received_commands)
+    await sms.delete_many("SM", list(range(1, 21)))
+    assert emulator.stored("SM") == {}
+    lines = emulator.received_commands[before:]
+    assert len(lines) == 2
+    assert lines[0] == "AT" + ";".join(f"+CMGD={n}" for n in range(1, 17))
+
+
+async def test_a_failing_delete_line_is_retried_index_by_index(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    for number in range(3):
+        emulator.deliver("+996555123456", f"OP {100 + number} A1")
+    sms = ModemSMS(driver, ModemSettings(storage="SM"))
+    await sms.initialize()
+    emulator.faults.cms_errors["AT+CMGD=2"] = 321
+    with pytest.raises(ATCommandError, match="2: \\+CMS ERROR: 321"):
+        await sms.delete_many("SM", [1, 2, 3])
+    assert sorted(emulator.stored("SM")) == [2]

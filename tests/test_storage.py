@@ -35,9 +35,9 @@ async def test_migrations_upgrade_downgrade_and_upgrade_again(database: Database
 
 async def test_the_same_pdu_from_the_same_modem_is_stored_once(database: Database) -> None:
     async with database.session() as session:
-        assert await repository.insert_part(session, a_part()) is True
-        assert await repository.insert_part(session, a_part()) is False
-        assert await repository.insert_part(session, a_part(modem_imsi="999")) is True
+        assert await repository.insert_parts(session, [a_part()]) == 1
+        assert await repository.insert_parts(session, [a_part(), a_part(pdu="07FF")]) == 1
+        assert await repository.insert_parts(session, [a_part(modem_imsi="999")]) == 1
         await session.commit()
     async with database.session() as session:
-        assert await session.scalar(select(func.count()).select_from(InboundPartRow)) == 2
+        assert await session.scalar(select(func.count()).select_from(InboundPartRow)) == 3

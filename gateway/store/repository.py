@@ -34,7 +34,7 @@ __all__ = [
     "checklists_for_update",
     "claim_due_outbox",
     "claim_unassembled",
-    "insert_part",
+    "insert_parts",
     "latest_forms",
     "merge_checklist",
     "save_forms",
@@ -72,16 +72,19 @@ async def upsert_modem(
 # -- inbound parts ------------------------------------------------------------------------------
 
 
-async def insert_part(session: AsyncSession, record: PartRecord) -> bool:
-    """Insert a part unless the same PDU from the same modem is stored; whether it was new."""
-    values = {**record, "pdu_sha256": pdu_digest(record["pdu_hex"])}
+async def insert_parts(session: AsyncSession, records: Sequence[PartRecord]) -> int:
+    """Insert parts in one statement, skipping any already stored (same modem, same PDU);
+    how many were new."""
+    if not records:
+        return 0
+    values = [{**record, "pdu_sha256": pdu_digest(record["pdu_hex"])} for record in records]
     statement = (
         insert(InboundPartRow)
         .values(values)
         .on_conflict_do_nothing(constraint="uq_inbound_parts_modem_pdu")
     )
     result = await session.execute(statement.returning(InboundPartRow.id))
-    return result.first() is not None
+    return len(result.all())
 
 
 async def claim_unassembled(

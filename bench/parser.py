@@ -26,103 +26,26 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 
-from parser import Deployment, Form, load_forms, parse_message  # noqa: E402
+from gateway.simulation import ElectionDay  # noqa: E402
+from parser import Deployment, load_forms, parse_message  # noqa: E402
 
 FORMS = HERE.parent / "examples" / "forms" / "presidential.yaml"
 TARGET_PER_S = 30_000
-CYRILLIC = str.maketrans("ABCEHKMOPTXaceopx", "АВСЕНКМОРТХасеорх")
-
-
-def clean_message(form: Form, deployment: Deployment, rng: random.Random) -> str:
-    """A valid report: random answers, drawn again until the form's checks hold."""
-    for _ in range(50):
-        answers = random_answers(form, rng)
-        if form.code == "RS":
-            answers.update(consistent_results(rng))
-        text = " ".join(
-            [
-                form.code,
-                str(rng.randint(100, 999_999)),
-                *(tag + value for tag, value in answers.items()),
-            ]
-        )
-        if parse_message(text, deployment).ok:
-            return text
-    raise RuntimeError(f"could not draw a valid {form.code} report")
-
-
-def random_answers(form: Form, rng: random.Random) -> dict[str, str]:
-    answers = {}
-    for question in form.questions:
-        if not question.required and rng.random() < 0.3:
-            continue
-        if question.type == "integer":
-            value = str(rng.randint(question.lowest, min(question.highest, 3000)))
-        elif question.type == "choice":
-            value = str(rng.choice(list(question.options)))
-        else:
-            value = "".join(map(str, rng.sample(sorted(question.options), rng.randint(1, 3))))
-        answers[question.tag] = value
-    return answers
-
-
-def consistent_results(rng: random.Random) -> dict[str, str]:
-    """Figures of a results protocol that add up (see the RS checks in the forms file)."""
-    votes = {tag: rng.randint(0, 400) for tag in "HJKMNPQ"}
-    valid = sum(votes.values())
-    invalid = rng.randint(0, 30)
-    issued = valid + invalid + rng.randint(0, 5)
-    unused = rng.randint(0, 900)
-    figures = {
-        "A": issued + rng.randint(0, 900),
-        "B": issued + unused,
-        "C": issued,
-        "D": unused,
-        "E": valid + invalid,
-        "F": invalid,
-        "G": valid,
-        **votes,
-    }
-    return {tag: str(value) for tag, value in figures.items()}
-
-
-def messy(text: str, rng: random.Random) -> str:
-    style = rng.randrange(5)
-    if style == 0:
-        text = text.lower().replace(" ", "")
-    elif style == 1:
-        text = text.translate(CYRILLIC)
-    elif style == 2:
-        text = text.replace(" ", rng.choice([", ", "-", "; ", "."]))
-    elif style == 3:
-        text = text.replace("0 ", "O ")
-    return text + (" @ очередь 40 человек, всё спокойно" if rng.random() < 0.4 else "")
-
-
-def invalid(text: str, rng: random.Random) -> str:
-    broken = [
-        lambda t: t + " ZZ5",
-        lambda t: t + " B99999",
-        lambda t: t.replace("A1", "A9", 1) + " A7",
-        lambda t: " ".join(t.split()[:1] + t.split()[2:]),
-        lambda t: "XX" + t[2:],
-        lambda t: t + " Привет",
-        lambda t: t + " B 1 200",
-    ]
-    return rng.choice(broken)(text)
 
 
 def election_day_mix(deployment: Deployment, count: int, seed: int = 2027) -> list[str]:
-    """``count`` messages: 60% clean, 25% messy, 15% invalid."""
+    """``count`` messages: 60% clean, 25% messy, 15% invalid (``gateway.simulation``)."""
     rng = random.Random(seed)
+    day = ElectionDay(deployment, rng)
     messages = []
     for _ in range(count):
-        text = clean_message(rng.choice(deployment.forms), deployment, rng)
+        form = rng.choice(deployment.forms)
+        text = day.report(form, str(rng.randint(100, 999_999)))
         roll = rng.random()
         if roll >= 0.85:
-            text = invalid(text, rng)
+            text = day.broken(text)
         elif roll >= 0.60:
-            text = messy(text, rng)
+            text = day.messy(text)
         messages.append(text)
     return messages
 

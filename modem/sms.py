@@ -167,26 +167,35 @@ class ModemSMS:
         await self._use(storage)
         await self.driver.command(f"AT+CMGD={index}")
 
-    async def delete_many(self, storage: str, indexes: list[int]) -> None:
-        """Delete these indexes, several per command line (``AT+CMGD=1;+CMGD=2``, V.250
-        concatenation): one round trip instead of one each. If a line fails, its indexes are
-        deleted one by one, so each error is known; ``ATCommandError`` lists what failed."""
+    async def delete_many(self, storage: str, listed: list[StoredPDU]) -> None:
+        """Delete these listed messages, several per command line (``AT+CMGD=1;+CMGD=2``,
+        V.250 concatenation): one round trip instead of one each.
+
+        If a line fails part-way, some of its indexes may be free already, and a new message
+        may have landed in one: so each is read again and deleted only if it still holds the
+        message we listed. ``ATCommandError`` lists what could not be deleted.
+        """
         await self._use(storage)
         failed: list[str] = []
-        for start in range(0, len(indexes), _DELETES_PER_LINE):
-            chunk = indexes[start : start + _DELETES_PER_LINE]
+        for start in range(0, len(listed), _DELETES_PER_LINE):
+            chunk = listed[start : start + _DELETES_PER_LINE]
             try:
-                await self.driver.command("AT" + ";".join(f"+CMGD={i}" for i in chunk))
-                continue
+                await self.driver.command("AT" + ";".join(f"+CMGD={s.index}" for s in chunk))
             except ATCommandError:
-                pass
-            for index in chunk:
-                try:
-                    await self.driver.command(f"AT+CMGD={index}")
-                except ATCommandError as exc:
-                    failed.append(f"{index}: {exc.final}")
-        if failed:
-            raise ATCommandError(f"AT+CMGD ({storage})", "; ".join(failed))
+                failed += [await self._delete_if_unchanged(stored) for stored in chunk]
+        if errors := [error for error in failed if error]:
+            raise ATCommandError(f"AT+CMGD ({storage})", "; ".join(errors))
+
+    async def _delete_if_unchanged(self, listed: StoredPDU) -> str:
+        """Delete ``listed`` if its slot still holds it; what went wrong, or ''."""
+        current = await self.read_stored(listed.storage, listed.index)
+        if current is None or current.pdu_hex != listed.pdu_hex:
+            return ""  # deleted already (or the slot holds a newer message: not ours to delete)
+        try:
+            await self.driver.command(f"AT+CMGD={listed.index}")
+        except ATCommandError as exc:
+            return f"{listed.index}: {exc.final}"
+        return ""
 
     async def acknowledge(self) -> None:
         """``AT+CNMA``: acknowledge a routed ``+CMT`` on modems that require it."""

@@ -248,7 +248,7 @@ class ModemSupervisor:
             arriving.put_nowait(None)
             await consumer
         if handed:
-            await self._delete(sms, storage, [stored.index for stored in handed])
+            await self._delete(sms, storage, handed)
 
     async def _hand_up_stream(
         self, arriving: asyncio.Queue[StoredPDU | None], handed: list[StoredPDU]
@@ -269,11 +269,11 @@ class ModemSupervisor:
         if not await self._deliver([to_part(stored) for stored in batch]):
             return  # kept on the SIM: the next sweep hands them up again
         for storage in dict.fromkeys(stored.storage for stored in batch):
-            await self._delete(sms, storage, [s.index for s in batch if s.storage == storage])
+            await self._delete(sms, storage, [s for s in batch if s.storage == storage])
 
-    async def _delete(self, sms: ModemSMS, storage: str, indexes: list[int]) -> None:
+    async def _delete(self, sms: ModemSMS, storage: str, listed: list[StoredPDU]) -> None:
         try:
-            await sms.delete_many(storage, indexes)
+            await sms.delete_many(storage, listed)
         except ATCommandError as exc:
             _LOGGER.warning(
                 "%s: deleting in %s failed (%s); handed up again next sweep",

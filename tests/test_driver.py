@@ -253,8 +253,9 @@ async def test_deleting_many_uses_one_command_line_per_sixteen_indexes(
         emulator.deliver("+996555123456", f"OP {100 + number} A1")
     sms = ModemSMS(driver, ModemSettings(storage="SM"))
     await sms.initialize()
+    listed = await sms.list_stored("SM")
     before = len(emulator.received_commands)
-    await sms.delete_many("SM", list(range(1, 21)))
+    await sms.delete_many("SM", listed)
     assert emulator.stored("SM") == {}
     lines = emulator.received_commands[before:]
     assert len(lines) == 2
@@ -268,7 +269,24 @@ async def test_a_failing_delete_line_is_retried_index_by_index(
         emulator.deliver("+996555123456", f"OP {100 + number} A1")
     sms = ModemSMS(driver, ModemSettings(storage="SM"))
     await sms.initialize()
+    listed = await sms.list_stored("SM")
     emulator.faults.cms_errors["AT+CMGD=2"] = 321
     with pytest.raises(ATCommandError, match="2: \\+CMS ERROR: 321"):
-        await sms.delete_many("SM", [1, 2, 3])
+        await sms.delete_many("SM", listed)
     assert sorted(emulator.stored("SM")) == [2]
+
+
+async def test_after_a_failed_delete_line_a_new_message_in_a_freed_slot_is_not_deleted(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    for number in range(3):
+        emulator.deliver("+996555123456", f"OP {100 + number} A1")
+    sms = ModemSMS(driver, ModemSettings(storage="SM"))
+    await sms.initialize()
+    listed = await sms.list_stored("SM")
+    # Slot 1 was freed (a line that failed part-way) and a new message landed in it.
+    await driver.command("AT+CMGD=1")
+    emulator.deliver("+996555123456", "OP 999 A1 new")
+    emulator.faults.cms_errors["AT+CMGD=1;"] = 500  # the whole line fails: index by index now
+    await sms.delete_many("SM", listed)
+    assert [to_part(s).text for s in await sms.list_stored("SM")] == ["OP 999 A1 new"]

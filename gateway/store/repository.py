@@ -158,23 +158,23 @@ async def station_codes(session: AsyncSession) -> set[str]:
 
 async def upsert_stations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or update stations by code."""
-    if not rows:
-        return
-    statement = insert(Station).values(list(rows))
-    columns = {key: statement.excluded[key] for key in rows[0] if key != "code"}
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=[Station.code], set_=columns)
-    )
+    await _upsert_by_code(session, Station, rows)
 
 
 async def upsert_observers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert or update observers by code."""
+    await _upsert_by_code(session, Observer, rows)
+
+
+async def _upsert_by_code(
+    session: AsyncSession, model: type[Station] | type[Observer], rows: Sequence[dict[str, Any]]
+) -> None:
     if not rows:
         return
-    statement = insert(Observer).values(list(rows))
+    statement = insert(model).values(list(rows))
     columns = {key: statement.excluded[key] for key in rows[0] if key != "code"}
     await session.execute(
-        statement.on_conflict_do_update(index_elements=[Observer.code], set_=columns)
+        statement.on_conflict_do_update(index_elements=[model.code], set_=columns)
     )
 
 

@@ -232,3 +232,26 @@ async def test_the_demo_runs_a_day_and_ends_with_a_summary(tmp_path: Path) -> No
     assert accepted
     assert int(accepted[-1].split(": ")[1]) > 100
     assert any(line.startswith("coverage of sampled stations: ") for line in lines)
+
+
+async def test_one_modem_failing_never_stops_the_others(tmp_path: Path, database: Database) -> None:
+    phones = await register_observers(database, 10)
+    locked = ModemEmulator(link=str(tmp_path / "locked"), imsi="437050000000009", puk_required=True)
+    working = ModemEmulator(link=str(tmp_path / "working"), imsi="437050000000001")
+    await locked.start()
+    await working.start()
+    gateway = GatewayProcess(database.url, locked.device, tmp_path)
+    gateway.arguments += ["--modem", working.device]
+    try:
+        await gateway.start()
+        deliver_day(working, phones)
+
+        async def all_in() -> bool:
+            return await count(database, Message, Message.direction == "in") >= 10
+
+        await eventually(all_in, 60)
+        assert await gateway.stop() == 0
+        assert not any(c.startswith("AT+CPIN=") for c in locked.received_commands)
+    finally:
+        await locked.stop()
+        await working.stop()

@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.config import ModemConfig, Settings
@@ -32,7 +31,7 @@ from modem.sms import ModemSettings
 from modem.supervisor import ModemSupervisor, SupervisorSettings
 from parser import Deployment
 
-__all__ = ["Gateway", "GatewayCounters"]
+__all__ = ["Gateway"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,16 +40,6 @@ OUTBOX_POLL_S = 1.0
 SPOOL_RETRY_S = 5.0
 STATUS_EVERY_S = 30.0
 ERROR_PAUSE_S = 1.0
-
-
-@dataclass
-class GatewayCounters:
-    """What happened since start, for logs and the demo's summary."""
-
-    parts_stored: int = 0
-    messages: int = 0
-    replies_attempted: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
 
 
 class Gateway:
@@ -66,7 +55,6 @@ class Gateway:
         self.settings = settings
         self.db = db
         self.deployment = deployment
-        self.counters = GatewayCounters()
         self._wake_pipeline = asyncio.Event()
         self.spool = Spool(settings.spool_path)
         self.ingest = Ingest(db, self.spool, self._stored)
@@ -123,7 +111,6 @@ class Gateway:
         return hand_up
 
     def _stored(self) -> None:
-        self.counters.parts_stored += 1
         self._wake_pipeline.set()
 
     async def _supervise(self, supervisor: ModemSupervisor) -> None:
@@ -143,14 +130,13 @@ class Gateway:
                     await self._wake_pipeline.wait()
             self._wake_pipeline.clear()
             async with _surviving("pipeline"):
-                self.counters.messages += await self.pipeline.process_pending(self._imsis())
+                await self.pipeline.process_pending(self._imsis())
 
     async def _outbox_loop(self) -> None:
         while True:
             sent = 0
             async with _surviving("outbox"):
                 sent = await self.outbox.send_due()
-            self.counters.replies_attempted += sent
             if not sent:
                 await asyncio.sleep(OUTBOX_POLL_S)
 

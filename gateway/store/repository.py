@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -263,11 +263,6 @@ async def claim_due_outbox(
         .with_for_update(skip_locked=True)
     )  # fmt: skip
     return (await session.scalars(statement)).all()
-
-
-async def mark_outbox(session: AsyncSession, row_id: int, **values: Any) -> None:
-    """Update one outbox row."""
-    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(values))
 
 
 # -- activity -----------------------------------------------------------------------------------

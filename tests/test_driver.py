@@ -36,6 +36,15 @@ async def modem_with(
         await emulator.stop()
 
 
+async def on_sim(driver: ATDriver, emulator: ModemEmulator, count: int) -> ModemSMS:
+    """``count`` reports delivered to the SIM, and the modem set up to use it."""
+    for number in range(count):
+        emulator.deliver("+996555123456", f"OP {100 + number} A1")
+    sms = ModemSMS(driver, ModemSettings(storage="SM"))
+    await sms.initialize()
+    return sms
+
+
 @pytest.fixture
 async def driver(emulator: ModemEmulator) -> AsyncIterator[ATDriver]:
     modem = ATDriver(emulator.device, timeouts=FAST)
@@ -210,10 +219,7 @@ async def test_opening_a_missing_device_says_what_to_check(tmp_path: Path) -> No
 async def test_urcs_and_noise_inside_a_listing_do_not_corrupt_it(
     driver: ATDriver, emulator: ModemEmulator
 ) -> None:
-    for number in range(3):
-        emulator.deliver("+996555123456", f"OP {100 + number} A1")
-    sms = ModemSMS(driver, ModemSettings(storage="SM"))
-    await sms.initialize()
+    sms = await on_sim(driver, emulator, 3)
     emulator.faults.urc_inside_responses = True
     parts = [to_part(stored) for stored in await sms.list_stored("SM")]
     assert [part.text for part in parts] == ["OP 100 A1", "OP 101 A1", "OP 102 A1"]
@@ -249,10 +255,7 @@ async def test_a_restart_banner_makes_the_driver_choose_the_storage_again_before
 async def test_deleting_many_uses_one_command_line_per_sixteen_indexes(
     driver: ATDriver, emulator: ModemEmulator
 ) -> None:
-    for number in range(20):
-        emulator.deliver("+996555123456", f"OP {100 + number} A1")
-    sms = ModemSMS(driver, ModemSettings(storage="SM"))
-    await sms.initialize()
+    sms = await on_sim(driver, emulator, 20)
     listed = await sms.list_stored("SM")
     before = len(emulator.received_commands)
     await sms.delete_many("SM", listed)
@@ -265,10 +268,7 @@ async def test_deleting_many_uses_one_command_line_per_sixteen_indexes(
 async def test_a_failing_delete_line_is_retried_index_by_index(
     driver: ATDriver, emulator: ModemEmulator
 ) -> None:
-    for number in range(3):
-        emulator.deliver("+996555123456", f"OP {100 + number} A1")
-    sms = ModemSMS(driver, ModemSettings(storage="SM"))
-    await sms.initialize()
+    sms = await on_sim(driver, emulator, 3)
     listed = await sms.list_stored("SM")
     emulator.faults.cms_errors["AT+CMGD=2"] = 321
     with pytest.raises(ATCommandError, match="2: \\+CMS ERROR: 321"):
@@ -279,10 +279,7 @@ async def test_a_failing_delete_line_is_retried_index_by_index(
 async def test_after_a_failed_delete_line_a_new_message_in_a_freed_slot_is_not_deleted(
     driver: ATDriver, emulator: ModemEmulator
 ) -> None:
-    for number in range(3):
-        emulator.deliver("+996555123456", f"OP {100 + number} A1")
-    sms = ModemSMS(driver, ModemSettings(storage="SM"))
-    await sms.initialize()
+    sms = await on_sim(driver, emulator, 3)
     listed = await sms.list_stored("SM")
     # Slot 1 was freed (a line that failed part-way) and a new message landed in it.
     await driver.command("AT+CMGD=1")

@@ -13,6 +13,7 @@ import base64
 import json
 import logging
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ class Spool:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Hand-ups append from worker threads while a replay rewrites the file in another: an
+        # append landing between the rewrite's read and its rename would be lost.
+        self._lock = threading.Lock()
 
     def append(self, records: list[dict[str, Any]]) -> None:
         """Write ``records`` and make them durable (one fsync) before returning."""
@@ -34,12 +38,13 @@ class Spool:
         lines = "".join(
             json.dumps(record, default=_encode, ensure_ascii=False) + "\n" for record in records
         )
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, lines.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, lines.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     @property
     def rejected_path(self) -> Path:
@@ -80,12 +85,15 @@ class Spool:
 
     def clear(self, count: int) -> None:
         """Drop the first ``count`` records, which the database now holds; keep any newer."""
-        remaining = self.path.read_text(encoding="utf-8").splitlines(keepends=True)[count:]
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text("".join(remaining), encoding="utf-8")
-        with temporary.open("rb") as file:
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
+        with self._lock:
+            if not self.path.exists():
+                return
+            lines = self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text("".join(lines[count:]), encoding="utf-8")
+            with temporary.open("rb") as file:
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
 
 
 def _encode(value: object) -> object:

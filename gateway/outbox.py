@@ -26,7 +26,7 @@ __all__ = ["OutboxSender"]
 
 _LOGGER = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 120.0
-_BATCH = 10
+_BATCH = 10  # rows per call, each in its own transaction
 
 
 class OutboxSender:
@@ -47,17 +47,22 @@ class OutboxSender:
             for imsi, m in self.modems.items()
             if m.state is ModemState.READY and not m.receiving
         }
-        if not ready:
-            return 0
+        attempted = 0
+        while ready and attempted < _BATCH and await self._send_next(ready):
+            attempted += 1
+        return attempted
+
+    async def _send_next(self, ready: Mapping[str, ModemBackend]) -> bool:
+        """Claim one due row, send it, commit: a crash repeats at most this one SMS."""
         async with self.db.session() as session:
-            rows = await repository.claim_due_outbox(session, list(ready), _BATCH)
+            rows = await repository.claim_due_outbox(session, list(ready), 1)
             for row in rows:
                 modem = ready.get(row.modem_imsi or "") or next(iter(ready.values()))
                 await self._send(row, modem)
                 if row.status != "pending":
                     session.add(_log_entry(row))
             await session.commit()
-        return len(rows)
+        return bool(rows)
 
     async def _send(self, row: OutboxMessage, modem: ModemBackend) -> None:
         row.attempts += 1

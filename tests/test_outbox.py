@@ -1,0 +1,93 @@
+"""The outbox sender: replies go out through the modem, each logged; failures retry later."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from gateway.config import RepliesConfig
+from gateway.outbox import OutboxSender
+from gateway.store.db import Database
+from gateway.store.models import Message, OutboxMessage
+from modem.emulator import ModemEmulator
+from modem.pdu import decode_pdu
+from modem.records import InboundPart
+from modem.supervisor import ModemSupervisor, SupervisorSettings
+
+IMSI = "437051234567890"
+
+
+@pytest.fixture
+async def modem(emulator: ModemEmulator) -> AsyncIterator[ModemSupervisor]:
+    async def hand_up(parts: list[InboundPart]) -> None:
+        return None
+
+    supervisor = ModemSupervisor(
+        emulator.device, hand_up, SupervisorSettings(receiving_quiet_s=0.0)
+    )
+    task = asyncio.create_task(supervisor.run())
+    await supervisor.wait_ready(5.0)
+    yield supervisor
+    await supervisor.stop(task)
+
+
+async def queue(database: Database, *texts: str) -> None:
+    async with database.session() as session:
+        session.add_all(
+            OutboxMessage(
+                recipient="+996555123456",
+                text=text,
+                status="pending",
+                attempts=0,
+                modem_imsi=IMSI,
+                message_references=[],
+            )
+            for text in texts
+        )
+        await session.commit()
+
+
+async def outbox(database: Database) -> list[OutboxMessage]:
+    async with database.session() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_due_replies_are_sent_through_the_modem_and_logged(
+    database: Database, modem: ModemSupervisor, emulator: ModemEmulator
+) -> None:
+    await queue(database, "OK: OP 1234 received (1 answered). Thank you!", "Принято: OP 5678")
+    sender = OutboxSender(database, {IMSI: modem}, RepliesConfig())
+    assert await sender.send_due() == 2
+    assert [row.status for row in await outbox(database)] == ["sent", "sent"]
+    assert [decode_pdu(sent.pdu_hex).text for sent in emulator.sent] == [
+        "OK: OP 1234 received (1 answered). Thank you!",
+        "Принято: OP 5678",
+    ]
+    async with database.session() as session:
+        log = (await session.scalars(select(Message).where(Message.direction == "out"))).all()
+    assert [entry.status for entry in log] == ["sent", "sent"]
+
+
+async def test_a_retryable_network_error_leaves_the_reply_for_later(
+    database: Database, modem: ModemSupervisor, emulator: ModemEmulator
+) -> None:
+    await queue(database, "OK")
+    emulator.faults.cms_errors["AT+CMGS"] = 38  # network out of order: worth retrying
+    sender = OutboxSender(database, {IMSI: modem}, RepliesConfig())
+    assert await sender.send_due() == 1
+    [row] = await outbox(database)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert await sender.send_due() == 0  # not due again before its backoff
+
+
+async def test_a_permanent_error_gives_the_reply_up(
+    database: Database, modem: ModemSupervisor, emulator: ModemEmulator
+) -> None:
+    await queue(database, "OK")
+    emulator.faults.cms_errors["AT+CMGS"] = 304  # invalid PDU parameter: retrying cannot help
+    await OutboxSender(database, {IMSI: modem}, RepliesConfig()).send_due()
+    [row] = await outbox(database)
+    assert (row.status, row.last_error) == ("failed", "AT+CMGS=16: +CMS ERROR: 304")

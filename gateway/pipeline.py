@@ -32,7 +32,6 @@ from parser import (
     ParseError,
     ParseResult,
     parse_message,
-    render_reply,
     to_json,
 )
 
@@ -171,7 +170,7 @@ class Pipeline:
         message.observer_code = result.observer
         message.error_codes = sorted({error.code.value for error in result.errors})
         message.parse = to_json(result, self.deployment, language)
-        self._queue_reply(session, message, render_reply(result, self.deployment, language), batch)
+        self._queue_reply(session, message, message.parse["reply"], batch)
 
     def _store_report(
         self,

@@ -26,7 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict parser/ modem/ gateway/ migrations/
+	$(BIN)/mypy --strict parser/ modem/ gateway/ migrations/ api/
 
 bench: $(STAMP)
 	$(BIN)/python bench/parser.py

@@ -121,7 +121,8 @@ async def main() -> None:
             "SHAILOO_LOG_LEVEL": "WARNING",
         }
         gateway = await asyncio.create_subprocess_exec(
-            SHAILOO, "run", "--modem", emulator.device, "--forms", str(FORMS), env=environment,
+            SHAILOO, "run", "--no-api", "--modem", emulator.device, "--forms", str(FORMS),
+            env=environment,
             stdin=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
         try:

@@ -19,7 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["ModemConfig", "RepliesConfig", "Settings", "get_settings"]
+__all__ = ["ApiConfig", "ModemConfig", "RepliesConfig", "Settings", "get_settings"]
 
 
 class ModemConfig(BaseModel):
@@ -43,6 +43,18 @@ class RepliesConfig(BaseModel):
     retry_max_s: float = Field(default=600.0, gt=0)
 
 
+class ApiConfig(BaseModel):
+    """The REST API (``shailoo run`` serves it unless ``--no-api``; ``shailoo api`` alone)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    broadcasts_per_hour: int = Field(default=6, ge=0)
+    token_cache_s: float = Field(default=10.0, ge=0)  # a revoked token works at most this long
+    events_poll_s: float = Field(default=0.5, gt=0)
+    modem_stale_s: float = Field(default=120.0, gt=0)  # /ready: a modem not heard of this long
+
+
 class Settings(BaseSettings):
     """Everything the gateway can be told; see the module docstring."""
 
@@ -60,6 +72,7 @@ class Settings(BaseSettings):
     duplicate_window_s: float = Field(default=12 * 3600, ge=0)
     incomplete_after_s: float = Field(default=600, gt=0)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

@@ -60,7 +60,10 @@ class OutboxSender:
                 modem = ready.get(row.modem_imsi or "") or next(iter(ready.values()))
                 await self._send(row, modem)
                 if row.status != "pending":
-                    session.add(_log_entry(row))
+                    entry = _log_entry(row)
+                    session.add(entry)
+                    await session.flush()
+                    await repository.record_events(session, [("message", entry.id)])
             await session.commit()
         return bool(rows)
 

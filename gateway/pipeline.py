@@ -14,7 +14,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,9 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.assembly import Assembled, assemble
 from gateway.config import Settings
+from gateway.metrics import PIPELINE_LATENCY
 from gateway.store import repository
 from gateway.store.db import Database
 from gateway.store.models import Checklist, Message, Observer, OutboxMessage, Report
+from gateway.store.tallies import Cells, add_cells
 from parser import (
     Deployment,
     ErrorCode,
@@ -55,6 +57,10 @@ class _Batch:
     seen: set[tuple[str, str]]  # (sender, text) counted within the duplicate window
     replies: Counter[str]  # replies queued per sender in the last hour
     checklists: dict[tuple[str, str], Checklist]  # by (observer, form), locked
+    regions: dict[str, str]  # by station code
+    cells: Cells = field(default_factory=Cells)  # what the batch's reports add to the tallies
+    messages: list[Message] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,10 @@ class Pipeline:
         self.db = db
         self.deployment = deployment
         self.settings = settings
+        self.integer_tags = {
+            form.code: {q.tag for q in form.questions if q.type == "integer"}
+            for form in deployment.forms
+        }
 
     async def process_pending(self, modems: Sequence[str]) -> int:
         """Assemble and process what is ready for ``modems``; how many messages were made."""
@@ -85,8 +95,18 @@ class Pipeline:
                 batch = await self._batch(session, ready, now)
                 for message in ready:
                     self._process(session, message, batch)
+            await self._finish(session, batch)
             await session.commit()
+        _observe_latency(ready)
         return len(ready)
+
+    async def _finish(self, session: AsyncSession, batch: _Batch) -> None:
+        """What the whole batch adds: tallies, then the events (last: they take a lock)."""
+        await session.flush()
+        await add_cells(session, batch.cells)
+        events = [("message", message.id) for message in batch.messages]
+        events += [("report", report.id) for report in batch.reports]
+        await repository.record_events(session, events)
 
     async def _batch(self, session: AsyncSession, ready: list[Assembled], now: datetime) -> _Batch:
         results = {
@@ -98,6 +118,7 @@ class Pipeline:
         senders = {message.first.sender for message in ready}
         window = now - timedelta(seconds=self.settings.duplicate_window_s)
         observers = await repository.observers_by_code(session, codes)
+        stations = {o.station_code for o in observers.values() if o.station_code}
         checklist_keys = {
             (result.observer, result.form) for result in results.values()
             if result.observer in observers and result.form
@@ -110,6 +131,7 @@ class Pipeline:
             seen=await repository.recent_texts(session, senders, window),
             replies=await repository.reply_counts(session, senders, now - timedelta(hours=1)),
             checklists=await repository.checklists_for_update(session, checklist_keys),
+            regions=await repository.station_regions(session, stations),
         )
 
     def _process(self, session: AsyncSession, assembled: Assembled, batch: _Batch) -> None:
@@ -119,6 +141,7 @@ class Pipeline:
             text=assembled.text, parts=len(assembled.parts), status="received", error_codes=[],
             parse={},
         ), assembled.rows)  # fmt: skip
+        batch.messages.append(message)
         result = batch.results.get(first.id)
         if result is None:
             undecodable = first.decode_error is not None
@@ -190,11 +213,15 @@ class Pipeline:
             failed = self._merge(session, message, observer, form, answers, batch)
             if failed is not None:
                 return failed
-        repository.add_report(session, Report(
+        report = Report(
             message=message, form_code=form.code, observer_code=observer.code,
             station_code=observer.station_code, answers=answers, comment=result.comment,
-            verified=outcome.status == "accepted",
-        ))  # fmt: skip
+            verified=outcome.status == "accepted", quarantined=False,
+        )  # fmt: skip
+        repository.add_report(session, report)
+        batch.reports.append(report)
+        region = batch.regions.get(observer.station_code or "", "")
+        batch.cells.add_report(form.code, region, answers, self.integer_tags[form.code])
         return None
 
     def _merge(
@@ -245,6 +272,14 @@ class Pipeline:
                 reply_to=message,
             )
         )
+
+
+def _observe_latency(ready: Sequence[Assembled]) -> None:
+    now = datetime.now(UTC)
+    for message in ready:
+        stored = message.first.received_at
+        if stored is not None:
+            PIPELINE_LATENCY.observe(max(0.0, (now - stored).total_seconds()))
 
 
 def _flag(result: ParseResult, code: ErrorCode, found: str, **params: int | str) -> ParseResult:

@@ -4,6 +4,10 @@ Pure state and text: ``CommandHandler.handle("AT+CPMS?")`` returns the response 
 final result code; bytes, echo and timing are ``modem.emulator``'s job. Answers follow
 3GPP TS 27.007 (identity, PIN, registration, signal) and TS 27.005 (SMS storage, PDU and text
 mode listing, deleting), in the shapes gammu and common Huawei/ZTE/Quectel sticks use.
+
+SIM and network states are plain attributes, changeable at any time: ``signal`` (``+CSQ``
+units), ``registration`` (the ``+CREG`` stat: 1 home, 2 searching, 3 denied, 5 roaming...) and
+``sim_inserted``; the PIN state comes from the constructor (``pin``, ``puk_required``).
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ __all__ = ["CommandHandler", "Storage", "StoredSMS"]
 
 _STATUS_TEXT = {0: "REC UNREAD", 1: "REC READ", 2: "STO UNSENT", 3: "STO SENT", 4: "ALL"}
 _COMMAND_RE = re.compile(r"AT(?P<name>[+^$][A-Z]+|[A-Z&]\d?)?(?P<suffix>=\?|\?|=.*|\d+)?", re.I)
-_INCORRECT_PASSWORD, _SIM_PUK_REQUIRED = 16, 12
+_SIM_NOT_INSERTED, _INCORRECT_PASSWORD, _SIM_PUK_REQUIRED = 10, 16, 12
 _INVALID_INDEX, _NOT_ALLOWED = 321, 302
 _CME_UNKNOWN = 4
+_REGISTERED = (1, 5)  # +CREG stat: home, roaming
+# What a modem refuses without a SIM (CME 10); the rest (identity, signal, settings) still works.
+_NEED_SIM = frozenset({"+CPIN", "+CIMI", "+CPMS", "+CMGL", "+CMGR", "+CMGD"})
 
 
 @dataclass(slots=True)
@@ -71,6 +78,8 @@ class CommandHandler:
         self.pin_state = "SIM PUK" if puk_required else ("SIM PIN" if pin else "READY")
         self.message_reference = 0
         self.signal = 20  # +CSQ units: -113 + 2 * 20 = -73 dBm
+        self.registration = 1  # +CREG stat once the SIM is ready: 1 home network
+        self.sim_inserted = True
         self.reset()
         self._handlers: dict[str, Callable[[str], Answer]] = {
             "": lambda _: ("", "OK"), "E": self._echo_on, "E1": self._echo_on,
@@ -125,6 +134,8 @@ class CommandHandler:
         handler = self._handlers.get(name)
         if handler is None:
             return self._unknown()
+        if not self.sim_inserted and name in _NEED_SIM:
+            return self._cme(_SIM_NOT_INSERTED)
         if self.pin_state != "READY" and name in {"+CMGL", "+CMGR", "+CMGD", "+CPMS", "+CIMI"}:
             return self._cme(_SIM_PUK_REQUIRED if self.pin_state == "SIM PUK" else 11)
         return handler(match.group("suffix") or "")
@@ -198,16 +209,22 @@ class CommandHandler:
     def _creg(self, suffix: str) -> Answer:
         if suffix == "?":
             extra = ',"1A2B","00C3D4E5"' if self.creg_mode == 2 else ""
-            return f"+CREG: {self.creg_mode},1{extra}", "OK"
+            return f"+CREG: {self.creg_mode},{self._registration_stat()}{extra}", "OK"
         if suffix == "=?":
             return "+CREG: (0-2)", "OK"
         self.creg_mode = int(suffix[1:]) if suffix[1:].isdigit() else 0
         return "", "OK"
 
+    def _registration_stat(self) -> int:
+        # A modem without a usable SIM does not even search.
+        return self.registration if self.sim_inserted and self.pin_state == "READY" else 0
+
     def _cgreg(self, suffix: str) -> Answer:
         return ("+CGREG: 0,1", "OK") if suffix == "?" else ("", "OK")
 
     def _cops(self, suffix: str) -> Answer:
+        if suffix == "?" and self._registration_stat() not in _REGISTERED:
+            return "+COPS: 0", "OK"  # no operator selected
         if suffix == "?":
             operator = '"43705"' if self.cops_format == 2 else '"Beeline KG"'
             return f"+COPS: 0,{self.cops_format},{operator},2", "OK"

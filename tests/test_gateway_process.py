@@ -37,7 +37,7 @@ class GatewayProcess:
             "SHAILOO_DATA_DIR": str(data_dir),
             "SHAILOO_LOG_LEVEL": "WARNING",
         }
-        self.arguments = [SHAILOO, "run", "--modem", device, "--forms", str(DEMO_FORMS)]
+        self.arguments = [SHAILOO, "run", "--no-api", "--modem", device, "--forms", str(DEMO_FORMS)]
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 
-from gateway.cli import forms, modem, service  # noqa: F401  # importing registers commands
+from gateway.cli import forms, modem, probe, service, web  # noqa: F401  # importing registers commands
 from gateway.cli.app import app
 
 __all__ = ["app", "main"]

@@ -14,6 +14,8 @@ import typer
 from rich.live import Live
 from rich.progress import Progress
 
+from api import create_app
+from api.serve import bind, serve
 from gateway.bootstrap import load_deployment, open_database, save_forms_file
 from gateway.cli.app import app, fail
 from gateway.cli.forms import forms_app
@@ -27,7 +29,15 @@ from gateway.store import repository
 from gateway.store.db import Database
 from gateway.store.migrate import current_revision, head_revision
 
-__all__ = ["db_upgrade", "demo", "forms_load", "roster_import", "run"]
+__all__ = [
+    "db_upgrade",
+    "demo",
+    "forms_load",
+    "roster_import",
+    "run",
+    "run_async",
+    "stop_on_signals",
+]
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 roster_app = typer.Typer(help="Stations and observers.", no_args_is_help=True)
@@ -46,23 +56,34 @@ def run(
         typer.Option(help="A modem's device path (repeat for several); adds to settings."),
     ] = None,
     forms: Annotated[Path | None, typer.Option(help="Load this forms file first.")] = None,
+    no_api: Annotated[
+        bool, typer.Option("--no-api", help="Do not serve the REST API in this process.")
+    ] = False,
+    api_port: Annotated[
+        int | None, typer.Option(help="The API's port [settings: api.port, 8080].")
+    ] = None,
 ) -> None:
-    """Run the gateway: receive SMS from the modems, store, parse, reply. Ctrl-C stops it.
+    """Run the gateway: receive SMS from the modems, store, parse, reply; and serve the REST
+    API (http://127.0.0.1:8080/docs) unless --no-api. Ctrl-C stops it.
 
     Settings come from SHAILOO_* variables and shailoo.toml (see the README); with no
     database URL an embedded PostgreSQL runs in the data directory.
     """
     settings = get_settings()
     extra = [ModemConfig(device=device) for device in modem or []]
+    api = settings.api.model_copy(
+        update={"enabled": settings.api.enabled and not no_api,
+                "port": api_port or settings.api.port}
+    )  # fmt: skip
     settings = settings.model_copy(
-        update={"modems": [*settings.modems, *extra], "forms": forms or settings.forms}
+        update={"modems": [*settings.modems, *extra], "forms": forms or settings.forms, "api": api}
     )
     configure_logging(settings.log_level, settings.log_format)
-    _run_async(lambda: _serve(settings, migrate))
+    run_async(lambda: _serve(settings, migrate))
 
 
 async def _serve(settings: Settings, migrate: bool) -> None:
-    stop = _stop_on_signals()  # first: a SIGTERM during start-up is a clean stop too
+    stop = stop_on_signals()  # first: a SIGTERM during start-up is a clean stop too
     db = await open_database(settings, migrate=migrate)
     try:
         deployment = await load_deployment(db, settings)
@@ -73,12 +94,18 @@ async def _serve(settings: Settings, migrate: bool) -> None:
                 err=True,
             )
         gateway = Gateway(settings, db, deployment)
-        await gateway.run(stop)
+        if not settings.api.enabled:
+            await gateway.run(stop)
+            return
+        listener = bind(settings.api.host, settings.api.port)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(gateway.run(stop))
+            group.create_task(serve(create_app(db, settings.api), listener, stop))
     finally:
         await db.close()
 
 
-def _stop_on_signals() -> asyncio.Event:
+def stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -99,7 +126,7 @@ def db_upgrade() -> None:
         finally:
             await db.close()
 
-    typer.echo(f"database at revision {_run_async(go)} (head {head_revision()})")
+    typer.echo(f"database at revision {run_async(go)} (head {head_revision()})")
 
 
 @forms_app.command("load")
@@ -115,7 +142,7 @@ def forms_load(file: Annotated[Path, typer.Argument(help="The forms file (YAML).
         finally:
             await db.close()
 
-    typer.echo(_run_async(go))
+    typer.echo(run_async(go))
 
 
 @roster_app.command("import")
@@ -127,7 +154,7 @@ def roster_import(
     Every row is checked first: mistakes are listed as file:line and nothing is imported.
     """
     settings = get_settings()
-    typer.echo(_run_async(lambda: _import(settings, files)))
+    typer.echo(run_async(lambda: _import(settings, files)))
 
 
 async def _import(settings: Settings, files: list[Path]) -> str:
@@ -160,7 +187,7 @@ async def _upsert(
         await session.commit()
 
 
-def _run_async(make: Callable[[], Awaitable[T]]) -> T:
+def run_async(make: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine; a ``GatewayError`` becomes a sentence and exit status 2."""
 
     async def main() -> T:
@@ -195,12 +222,12 @@ def demo(
         day_s=day,
         exit_after_s=exit_after,
     )
-    final = _run_async(lambda: _demo(options))
+    final = run_async(lambda: _demo(options))
     typer.echo("\n".join(final))
 
 
 async def _demo(options: DemoOptions) -> list[str]:
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     if sys.stdout.isatty():
         with Live(refresh_per_second=2, transient=True) as live:
             return await run_demo(options, stop, lambda lines: live.update("\n".join(lines)))

@@ -25,22 +25,28 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "ApiToken",
     "Base",
+    "Broadcast",
     "Checklist",
     "ChecklistChange",
+    "Event",
     "FormSet",
     "InboundPartRow",
     "Message",
     "Modem",
     "Observer",
     "OutboxMessage",
+    "QuarantineChange",
     "Report",
     "Station",
+    "TallyCell",
 ]
 
 # Deterministic constraint names, so that Alembic migrations name them the same everywhere.
@@ -111,6 +117,12 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_sender_created", "sender", "created_at"),
         Index("ix_messages_created", "created_at"),
+        # Full-text search of the SMS log (``q``); 'simple' because texts mix three languages.
+        Index(
+            "ix_messages_text_search",
+            func.to_tsvector(text("'simple'"), text("text")),
+            postgresql_using="gin",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -171,7 +183,20 @@ class Report(Base):
     merged into ``checklists``)."""
 
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_form_station", "form_code", "station_code"),)
+    __table_args__ = (
+        Index("ix_reports_form_station", "form_code", "station_code"),
+        Index("ix_reports_observer_id", "observer_code", "id"),
+        Index("ix_reports_station_id", "station_code", "id"),
+        Index("ix_reports_form_id", "form_code", "id"),
+        # Coverage asks, per station, for the first and last report of a form before a time.
+        Index(
+            "ix_reports_coverage",
+            "form_code",
+            "station_code",
+            "created_at",
+            postgresql_where=text("NOT quarantined"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
@@ -183,6 +208,7 @@ class Report(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     verified: Mapped[bool] = mapped_column(Boolean, default=True)
     quarantined: Mapped[bool] = mapped_column(Boolean, default=False)
+    quarantine_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
 
 
@@ -235,6 +261,87 @@ class OutboxMessage(Base):
     in_reply_to: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     reply_to: Mapped[Message | None] = relationship(foreign_keys=[in_reply_to])
     log_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
     created_at: Mapped[datetime] = _now()
     next_attempt_at: Mapped[datetime] = _now()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QuarantineChange(Base):
+    """A report put in or taken out of quarantine: by whom, why, when (the audit trail)."""
+
+    __tablename__ = "quarantine_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    quarantined: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = _now()
+
+
+class TallyCell(Base):
+    """Running totals of accepted, unquarantined reports, kept in the report's transaction.
+
+    One row per (form, region, tag, option). ``option`` is an answer's option code for choice
+    and multi questions; ``ANSWERED`` (-1) counts reports answering the tag and, for integer
+    questions, holds the sum, minimum and maximum. The tag ``""`` with ``ANSWERED`` counts the
+    form's reports. Tallies then read a few hundred rows instead of every report.
+    """
+
+    __tablename__ = "tally_cells"
+
+    ANSWERED: ClassVar[int] = -1
+
+    form_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    region: Mapped[str] = mapped_column(Text, primary_key=True)
+    tag: Mapped[str] = mapped_column(String(20), primary_key=True)
+    option: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reports: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    minimum: Mapped[int | None] = mapped_column(BigInteger)
+    maximum: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Event(Base):
+    """A new message or report, for the live feed (``/api/v1/events``).
+
+    Ids follow commit order (writers take an advisory lock just before inserting, held until
+    commit), so a reader resuming after id N never misses a later-committed lower id.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # message, report
+    ref_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = _now()
+
+
+class ApiToken(Base):
+    """An API token: only its SHA-256 is kept; ``prefix`` finds it, the hash proves it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(20))  # read, read:pii, admin
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = _now()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Broadcast(Base):
+    """An SMS an administrator sent to many observers through the API (each copy is an
+    outbox row, and each sent copy is in the SMS log)."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    recipients: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import (
     Checklist,
     ChecklistChange,
+    Event,
     FormSet,
     InboundPartRow,
     Message,
@@ -37,7 +38,9 @@ __all__ = [
     "insert_parts",
     "latest_forms",
     "merge_checklist",
+    "record_events",
     "save_forms",
+    "station_regions",
     "upsert_modem",
     "upsert_observers",
     "upsert_stations",
@@ -149,6 +152,14 @@ async def reply_counts(
         .group_by(OutboxMessage.recipient)
     )
     return Counter(dict((await session.execute(statement)).all()))
+
+
+async def station_regions(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    """The region of each of these stations."""
+    if not codes:
+        return {}
+    statement = select(Station.code, Station.region).where(Station.code.in_(codes))
+    return dict((await session.execute(statement)).all())
 
 
 async def station_codes(session: AsyncSession) -> set[str]:
@@ -263,6 +274,26 @@ async def claim_due_outbox(
         .with_for_update(skip_locked=True)
     )  # fmt: skip
     return (await session.scalars(statement)).all()
+
+
+# -- events -------------------------------------------------------------------------------------
+
+EVENTS_LOCK = 0x5348_4149  # "SHAI": the advisory lock that keeps event ids in commit order
+
+
+async def record_events(session: AsyncSession, events: Sequence[tuple[str, int]]) -> None:
+    """Append (kind, id) events for the live feed; call last, just before the commit.
+
+    The transaction-scoped advisory lock is held until commit, so no transaction can take an
+    event id and commit after one that took a higher id: readers resuming from an id miss
+    nothing. It is held only for the insert and the commit.
+    """
+    if not events:
+        return
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENTS_LOCK})
+    await session.execute(
+        insert(Event).values([{"kind": kind, "ref_id": ref_id} for kind, ref_id in events])
+    )
 
 
 # -- activity -----------------------------------------------------------------------------------

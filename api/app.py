@@ -1,0 +1,69 @@
+"""Building the FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.auth import TokenCheck
+from api.deps import ApiState
+from api.errors import install_error_handlers
+from api.routes import admin, checklists, events, health, messages, reports, roster, stats
+from gateway.config import ApiConfig
+from gateway.store.db import Database
+
+__all__ = ["api_state", "create_app"]
+
+DESCRIPTION = """\
+Reports, coverage, tallies and the SMS log of a shailoo gateway, for dashboards, statisticians
+and other tools.
+
+**Tokens.** Every route but `/health` needs `Authorization: Bearer shl_...`. Create one with
+`shailoo token create --name dashboard --scope read`. Scopes: `read` (reports, checklists,
+coverage, tallies, forms, stations, observers with phone numbers masked, the SMS log without
+texts), `read:pii` (adds phone numbers and message texts), `admin` (roster, quarantine,
+broadcasts, tokens). No token or an unknown one: 401; a scope too small: 403.
+
+**Errors** all have the shape `{"error": "CODE", "detail": "sentence"}`, with `errors` listing
+the fields of an INVALID_REQUEST.
+
+**Paging.** Lists are newest first (roster lists: by code). Pass `next_cursor` back as `cursor`;
+a page never repeats or skips rows because new ones arrived.
+"""
+
+TAGS = [
+    {"name": "messages", "description": "The SMS log, in and out."},
+    {"name": "reports", "description": "Accepted submissions, and quarantine."},
+    {"name": "checklists", "description": "Merged records per observer and form."},
+    {"name": "statistics", "description": "Coverage and tallies."},
+    {"name": "roster", "description": "Stations, observers and forms."},
+    {"name": "outbox", "description": "Broadcast SMS to observers."},
+    {"name": "modems", "description": "Modem health."},
+    {"name": "events", "description": "Live feed."},
+    {"name": "tokens", "description": "API tokens."},
+    {"name": "health", "description": "Liveness, readiness, metrics."},
+]
+
+
+def api_state(db: Database, config: ApiConfig) -> ApiState:
+    """What the routes share: the database, settings, the token cache."""
+    return ApiState(db=db, config=config, tokens=TokenCheck(db, config.token_cache_s))
+
+
+def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
+    """The API over ``db``; the caller opens and closes the database. With None, the caller
+    sets ``app.state.api = api_state(...)`` before the first request (in a lifespan)."""
+    config = config or ApiConfig()
+    app = FastAPI(
+        title="shailoo API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    if db is not None:
+        app.state.api = api_state(db, config)
+    install_error_handlers(app)
+    for module in (messages, reports, checklists, stats, roster, admin, events, health):
+        app.include_router(module.router)
+    return app

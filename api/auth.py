@@ -1,0 +1,130 @@
+"""API tokens and scopes.
+
+A token reads ``shl_<prefix>_<secret>``. Only the SHA-256 of the whole token is stored; the
+prefix finds the row and the hashes are compared in constant time. Scopes nest:
+``read`` < ``read:pii`` < ``admin``. Known tokens are cached for ``token_cache_s`` so that a busy
+dashboard does not cost a query per request; a revoked token stops working within that time.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+from gateway.store.db import Database
+from gateway.store.queries import tokens
+
+__all__ = ["Principal", "Scope", "TokenCheck", "make_token", "token_hash"]
+
+_LOGGER = logging.getLogger(__name__)
+_PREFIX_CHARS = 8
+_TOUCH_EVERY_S = 60.0  # last_used_at is kept to the minute, not written per request
+
+
+class Scope(enum.StrEnum):
+    """What a token may do; each includes the ones before it."""
+
+    READ = "read"
+    READ_PII = "read:pii"
+    ADMIN = "admin"
+
+    def allows(self, needed: Scope) -> bool:
+        """Whether this scope includes ``needed``."""
+        order = list(Scope)
+        return order.index(self) >= order.index(needed)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: the token's id, name and scope."""
+
+    token_id: int
+    name: str
+    scope: Scope
+
+    @property
+    def sees_pii(self) -> bool:
+        """Whether phone numbers and raw texts are shown unmasked."""
+        return self.scope.allows(Scope.READ_PII)
+
+
+def make_token() -> tuple[str, str]:
+    """A new token and its public prefix."""
+    prefix = secrets.token_hex(_PREFIX_CHARS // 2)
+    return f"shl_{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def token_hash(token: str) -> bytes:
+    """What is stored of a token."""
+    return hashlib.sha256(token.encode("utf-8", errors="replace")).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    principal: Principal | None  # None: revoked
+    digest: bytes
+    fetched: float
+
+
+class TokenCheck:
+    """Checks bearer tokens against the database, with a short cache."""
+
+    def __init__(self, db: Database, cache_s: float) -> None:
+        self.db = db
+        self.cache_s = cache_s
+        self._known: dict[str, _Known] = {}
+        self._touched: dict[int, float] = {}
+
+    async def principal(self, token: str, client: str) -> Principal | None:
+        """Who ``token`` is, or None (and a log line) when it is not a live token."""
+        prefix = _prefix(token)
+        known = await self._lookup(prefix) if prefix else None
+        # Compare even when nothing was found, so that timing tells nothing either way.
+        expected = known.digest if known else b"\0" * 32
+        matches = hmac.compare_digest(token_hash(token), expected)
+        if known is None or known.principal is None or not matches:
+            _LOGGER.warning("refused an API token from %s (prefix %r)", client, prefix or "?")
+            return None
+        await self._touch(known.principal.token_id)
+        return known.principal
+
+    def forget(self) -> None:
+        """Drop the cache (after a revocation made in this process)."""
+        self._known.clear()
+
+    async def _lookup(self, prefix: str) -> _Known | None:
+        now = time.monotonic()
+        known = self._known.get(prefix)
+        if known is not None and now - known.fetched < self.cache_s:
+            return known
+        async with self.db.session() as session:
+            row = await tokens.token_by_prefix(session, prefix)
+        if row is None:
+            return None
+        principal = None
+        if row.revoked_at is None:
+            principal = Principal(row.id, row.name, Scope(row.scope))
+        known = _Known(principal, row.secret_sha256, now)
+        self._known[prefix] = known
+        return known
+
+    async def _touch(self, token_id: int) -> None:
+        now = time.monotonic()
+        if now - self._touched.get(token_id, -_TOUCH_EVERY_S) < _TOUCH_EVERY_S:
+            return
+        self._touched[token_id] = now
+        async with self.db.session() as session:
+            await tokens.touch_token(session, token_id)
+            await session.commit()
+
+
+def _prefix(token: str) -> str | None:
+    parts = token.split("_")
+    if len(parts) < 3 or parts[0] != "shl" or len(parts[1]) != _PREFIX_CHARS:
+        return None
+    return parts[1]

@@ -1,0 +1,92 @@
+"""What routes depend on: the database session, the caller, the forms."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Principal, Scope, TokenCheck
+from api.errors import Forbidden, Unauthorized
+from gateway.config import ApiConfig
+from gateway.store import repository
+from gateway.store.db import Database
+from parser import Deployment
+
+__all__ = [
+    "ApiState",
+    "FormsDep",
+    "SessionDep",
+    "StateDep",
+    "require",
+]
+
+_FORMS_CACHE_S = 5.0
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer shl_...`")
+
+
+@dataclass
+class ApiState:
+    """What the application holds: the database, settings and caches."""
+
+    db: Database
+    config: ApiConfig
+    tokens: TokenCheck
+    forms: Deployment | None = None
+    forms_read: float = 0.0
+
+
+def _state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+StateDep = Annotated[ApiState, Depends(_state)]
+
+
+async def _session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    # The session is the caller's: routes that write commit themselves; others only read.
+    async with state.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+
+
+def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets through tokens whose scope includes ``scope``."""
+
+    async def check(
+        request: Request,
+        state: StateDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized("send an API token: Authorization: Bearer shl_...")
+        client = request.client.host if request.client else "?"
+        principal = await state.tokens.principal(credentials.credentials, client)
+        if principal is None:
+            raise Unauthorized("unknown or revoked API token")
+        if not principal.scope.allows(scope):
+            raise Forbidden(f"this needs a token with scope {scope.value!r}")
+        return principal
+
+    return check
+
+
+async def _forms(state: StateDep, session: SessionDep) -> Deployment | None:
+    now = time.monotonic()
+    if state.forms is None or now - state.forms_read > _FORMS_CACHE_S:
+        stored = await repository.latest_forms(session)
+        if stored is not None:
+            state.forms = Deployment.model_validate(stored.definition)
+        state.forms_read = now
+    return state.forms
+
+
+FormsDep = Annotated[Deployment | None, Depends(_forms)]

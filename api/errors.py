@@ -1,0 +1,204 @@
+"""The API's errors, and the one JSON shape every error response has.
+
+::
+
+    ApiError                      {"error": CODE, "detail": sentence, ...}
+    ├── Unauthorized              401 UNAUTHORIZED: no token, or one we do not know
+    ├── Forbidden                 403 FORBIDDEN: the token's scope does not allow this
+    ├── NotFound                  404 NOT_FOUND (also unknown routes)
+    ├── Conflict                  409 CONFLICT: it exists already
+    ├── InvalidRequest            422 INVALID_REQUEST (400 INVALID_CURSOR for a bad cursor)
+    ├── RateLimited               429 RATE_LIMITED
+    └── Unavailable               503 DATABASE_UNAVAILABLE, NOT_READY
+
+Validation errors from FastAPI, HTTP errors from Starlette, and database failures are translated
+here, once; anything else is a bug and answers 500 INTERNAL_ERROR in the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "ApiError",
+    "Conflict",
+    "ErrorBody",
+    "Forbidden",
+    "InvalidRequest",
+    "NotFound",
+    "RateLimited",
+    "Unauthorized",
+    "Unavailable",
+    "install_error_handlers",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    error: str = Field(description="A stable code to branch on.", examples=["NOT_FOUND"])
+    detail: str = Field(description="A sentence for people.", examples=["No report 42."])
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="For INVALID_REQUEST: each field that was wrong and why."
+    )
+    retry_after_s: float | None = Field(default=None, description="For RATE_LIMITED.")
+    checks: dict[str, Any] | None = Field(default=None, description="For NOT_READY.")
+
+
+class ApiError(Exception):
+    """Base of the API's errors: a status, a stable code and a sentence."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body."""
+        return {"error": self.code, "detail": self.detail, **self.extra}
+
+
+class Unauthorized(ApiError):
+    """No token, a malformed one, or one that is unknown or revoked."""
+
+    status, code = 401, "UNAUTHORIZED"
+
+
+class Forbidden(ApiError):
+    """A valid token whose scope does not allow the request."""
+
+    status, code = 403, "FORBIDDEN"
+
+
+class NotFound(ApiError):
+    """No such resource."""
+
+    status, code = 404, "NOT_FOUND"
+
+
+class Conflict(ApiError):
+    """The resource exists already."""
+
+    status, code = 409, "CONFLICT"
+
+
+class InvalidRequest(ApiError):
+    """A request that cannot be answered as asked."""
+
+    status, code = 422, "INVALID_REQUEST"
+
+
+class InvalidCursor(InvalidRequest):
+    """A pagination cursor that this API did not hand out."""
+
+    status, code = 400, "INVALID_CURSOR"
+
+
+class RateLimited(ApiError):
+    """Too many of these lately."""
+
+    status, code = 429, "RATE_LIMITED"
+
+
+class Unavailable(ApiError):
+    """The database cannot be reached (or, for ``/ready``, something is not up)."""
+
+    status, code = 503, "DATABASE_UNAVAILABLE"
+
+
+def described(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: described("INVALID_CURSOR: a cursor this API did not hand out."),
+    401: described("UNAUTHORIZED: no bearer token, or an unknown or revoked one."),
+    403: described("FORBIDDEN: the token's scope does not allow this."),
+    422: described("INVALID_REQUEST: a parameter or the body is wrong; see `errors`."),
+    503: described("DATABASE_UNAVAILABLE: PostgreSQL cannot be reached; retry shortly."),
+}
+"""What any authenticated route may answer besides its own; routes add 404, 409, 429."""
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(ApiError, exc)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    if isinstance(exc, RateLimited) and "retry_after_s" in exc.extra:
+        headers = {"Retry-After": str(int(exc.extra["retry_after_s"]) + 1)}
+    return _json(exc.status, exc.body(), headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(RequestValidationError, exc)
+    errors = [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+        for error in exc.errors()
+    ]
+    fields = ", ".join(error["field"] for error in errors)
+    body = {"error": "INVALID_REQUEST", "detail": f"check {fields}", "errors": errors}
+    return _json(422, body)
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "INVALID_REQUEST"}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(HTTPException, exc)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    detail = "no such route" if exc.status_code == 404 else str(exc.detail)
+    return _json(exc.status_code, {"error": code, "detail": detail}, dict(exc.headers or {}))
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL refused a value (a NUL in a string, a number out of range): the caller's input.
+    _LOGGER.info("database refused input on %s: %s", request.url.path, exc.__class__.__name__)
+    detail = "a value in the request cannot be stored or searched (check for odd characters)"
+    return _json(422, {"error": "INVALID_REQUEST", "detail": detail})
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    _LOGGER.warning("database unavailable on %s: %s", request.url.path, exc)
+    detail = "the database cannot be reached; retry shortly"
+    return _json(503, {"error": "DATABASE_UNAVAILABLE", "detail": detail}, {"Retry-After": "5"})
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    _LOGGER.exception("unexpected error on %s %s", request.method, request.url.path)
+    return _json(500, {"error": "INTERNAL_ERROR", "detail": "unexpected error; it is logged"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error answer in the one shape."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
+    for down in (OperationalError, InterfaceError, OSError, ConnectionError):
+        app.add_exception_handler(down, _database_down)
+    app.add_exception_handler(DBAPIError, _db_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+async def _db_error(request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(DBAPIError, exc)
+    if exc.connection_invalidated:
+        return await _database_down(request, exc)
+    return await _unexpected(request, exc)

@@ -1,0 +1,82 @@
+"""``/checklists``: the current merged record per observer and form, and its versions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from api.auth import Principal, Scope
+from api.deps import FormsDep, SessionDep, require
+from api.errors import ERROR_RESPONSES, NotFound, described
+from api.responses import csv_response, decode_cursor, json_response, page_of
+from api.routes.reports import answer_cells, tag_columns
+from api.schemas.common import Cursor, Format, Limit, OptCode, OptText, Since, Until
+from api.schemas.reports import ChecklistPage, ChecklistVersion
+from gateway.store.queries import reports
+from gateway.store.queries.filters import Page, ReportFilter
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["checklists"], responses=ERROR_RESPONSES)
+Reader = Annotated[Principal, Depends(require(Scope.READ))]
+
+_COLUMNS = (
+    "id", "observer_code", "form_code", "station_code", "region", "version", "updated_at",
+)  # fmt: skip
+
+
+@router.get(
+    "/checklists",
+    response_model=ChecklistPage,
+    summary="Current checklists",
+    description="One record per observer and checklist form: the last value of each tag "
+    "wins. `since`/`until` select by last update. `format=csv` (needs `form`) streams "
+    "them with one column per question.",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def list_checklists(
+    session: SessionDep,
+    who: Reader,
+    forms: FormsDep,
+    form: OptCode = None,
+    observer: OptCode = None,
+    station: OptCode = None,
+    region: OptText = None,
+    since: Since = None,
+    until: Until = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    format: Format = "json",
+) -> Response:
+    where = ReportFilter(form, observer, station, region, since, until)
+    if format == "csv":
+        tags = tag_columns(forms, form)
+        rows = _csv_rows(reports.stream_checklists(session, where), tags)
+        return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv")
+    page = Page(limit, decode_cursor(cursor))
+    items, next_cursor = page_of(await reports.list_checklists(session, where, page), limit)
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@router.get(
+    "/checklists/{checklist_id}/versions",
+    response_model=list[ChecklistVersion],
+    summary="Who changed what in a checklist, from which message",
+    responses={404: described("NOT_FOUND: no such checklist.")},
+)
+async def checklist_versions(
+    session: SessionDep, who: Reader, checklist_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> Response:
+    versions = await reports.checklist_versions(session, checklist_id)
+    if versions is None:
+        raise NotFound(f"no checklist {checklist_id}")
+    return json_response(versions)
+
+
+async def _csv_rows(
+    rows: AsyncIterator[dict[str, Any]], tags: list[str]
+) -> AsyncIterator[list[Any]]:
+    async for row in rows:
+        yield [*(row[column] for column in _COLUMNS), *answer_cells(row["answers"], tags)]

@@ -1,0 +1,106 @@
+"""``/messages``: the SMS log, in and out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from api.auth import Principal, Scope
+from api.deps import SessionDep, require
+from api.errors import ERROR_RESPONSES, Forbidden, NotFound, described
+from api.responses import csv_response, decode_cursor, json_response, mask_phone, page_of
+from api.schemas.common import Cursor, Format, Limit, OptCode, OptText, Since, Until
+from api.schemas.messages import MessageDetail, MessagePage
+from gateway.store.queries import messages
+from gateway.store.queries.filters import MessageFilter, Page
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["messages"], responses=ERROR_RESPONSES)
+Reader = Annotated[Principal, Depends(require(Scope.READ))]
+
+CSV_COLUMNS = (
+    "id", "direction", "created_at", "modem_imsi", "sender", "recipient", "text", "parts",
+    "status", "error_codes", "form_code", "observer_code",
+)  # fmt: skip
+
+
+@router.get(
+    "/messages",
+    response_model=MessagePage,
+    summary="The SMS log",
+    description="Every SMS in and out, newest first, with keyset pagination: pass "
+    "`next_cursor` back as `cursor`; pages stay stable while new messages arrive. "
+    "`sender` and `q` (full-text search of the texts) need scope `read:pii`. "
+    "`format=csv` streams every matching message instead.",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def list_messages(
+    session: SessionDep,
+    who: Reader,
+    direction: Literal["in", "out"] | None = None,
+    status: OptCode = None,
+    error_code: OptCode = None,
+    form: OptCode = None,
+    observer: OptCode = None,
+    station: OptCode = None,
+    sender: OptText = None,
+    since: Since = None,
+    until: Until = None,
+    q: OptText = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    format: Format = "json",
+) -> Response:
+    if (sender is not None or q is not None) and not who.sees_pii:
+        raise Forbidden("filtering by sender or text needs a token with scope 'read:pii'")
+    where = MessageFilter(direction, status, error_code, form, observer, station, sender,
+                          since, until, q)  # fmt: skip
+    if format == "csv":
+        rows = _csv_rows(messages.stream_messages(session, where), who)
+        return csv_response(CSV_COLUMNS, rows, "messages.csv")
+    page = Page(limit, decode_cursor(cursor))
+    items, next_cursor = page_of(await messages.list_messages(session, where, page), limit)
+    return json_response({"items": [shown(m, who) for m in items], "next_cursor": next_cursor})
+
+
+@router.get(
+    "/messages/{message_id}",
+    response_model=MessageDetail,
+    summary="One message, with its parts, parse and report",
+    responses={404: described("NOT_FOUND: no such message.")},
+)
+async def get_message(
+    session: SessionDep, who: Reader, message_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> Response:
+    found = await messages.get_message(session, message_id)
+    if found is None:
+        raise NotFound(f"no message {message_id}")
+    found = shown(found, who)
+    if not who.sees_pii:
+        found["parse"] = None
+        found["parts_detail"] = [{**part, "pdu_hex": None} for part in found["parts_detail"]]
+    return json_response(found)
+
+
+def shown(message: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """A message as this caller may see it: numbers masked and text hidden without PII."""
+    if who.sees_pii:
+        return message
+    return {
+        **message,
+        "sender": mask_phone(message["sender"]),
+        "recipient": mask_phone(message["recipient"]),
+        "text": None,
+    }
+
+
+async def _csv_rows(
+    rows: AsyncIterator[dict[str, Any]], who: Principal
+) -> AsyncIterator[list[Any]]:
+    async for row in rows:
+        message = shown(row, who)
+        message["error_codes"] = ";".join(message["error_codes"])
+        yield [message[column] for column in CSV_COLUMNS]

@@ -1,0 +1,181 @@
+"""``/reports``: accepted submissions, and their quarantine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from api.auth import Principal, Scope
+from api.deps import FormsDep, SessionDep, require
+from api.errors import ERROR_RESPONSES, Conflict, InvalidRequest, NotFound, described
+from api.responses import csv_response, decode_cursor, json_response, page_of
+from api.schemas.common import Cursor, Format, Limit, OptCode, OptText, Since, Until
+from api.schemas.reports import QuarantineRequest, ReportDetail, ReportPage
+from gateway.store import repository
+from gateway.store.queries import reports
+from gateway.store.queries.filters import Page, ReportFilter
+from gateway.store.tallies import Cells, add_cells, remove_cells
+from parser import Deployment
+
+__all__ = ["answer_cells", "router", "tag_columns"]
+
+router = APIRouter(prefix="/api/v1", tags=["reports"], responses=ERROR_RESPONSES)
+Reader = Annotated[Principal, Depends(require(Scope.READ))]
+Admin = Annotated[Principal, Depends(require(Scope.ADMIN))]
+ReportId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+_COLUMNS = (
+    "id", "message_id", "created_at", "form_code", "observer_code", "station_code", "region",
+    "verified", "quarantined", "quarantine_reason", "comment",
+)  # fmt: skip
+
+
+@router.get(
+    "/reports",
+    response_model=ReportPage,
+    summary="Accepted submissions",
+    description="Newest first, keyset-paginated (`cursor`). `format=csv` streams every "
+    "matching report with one column per question of `form` (required for CSV): choice "
+    "answers are option codes, multi answers codes joined by ';', blank when unanswered.",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def list_reports(
+    session: SessionDep,
+    who: Reader,
+    forms: FormsDep,
+    form: OptCode = None,
+    observer: OptCode = None,
+    station: OptCode = None,
+    region: OptText = None,
+    since: Since = None,
+    until: Until = None,
+    quarantined: bool | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+    format: Format = "json",
+) -> Response:
+    where = ReportFilter(form, observer, station, region, since, until, quarantined)
+    if format == "csv":
+        tags = tag_columns(forms, form)
+        rows = _csv_rows(reports.stream_reports(session, where), _COLUMNS, tags)
+        return csv_response([*_COLUMNS, *tags], rows, f"reports-{form}.csv")
+    page = Page(limit, decode_cursor(cursor))
+    items, next_cursor = page_of(await reports.list_reports(session, where, page), limit)
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportDetail,
+    summary="One report, with its quarantine history",
+    responses={404: described("NOT_FOUND: no such report.")},
+)
+async def get_report(session: SessionDep, who: Reader, report_id: ReportId) -> Response:
+    found = await reports.get_report(session, report_id)
+    if found is None:
+        raise NotFound(f"no report {report_id}")
+    return json_response(found)
+
+
+@router.post(
+    "/reports/{report_id}/quarantine",
+    response_model=ReportDetail,
+    summary="Put a report in quarantine",
+    description="Leaves it out of tallies and coverage until released; the reason and the "
+    "token's name are logged in its history.",
+    responses={
+        404: described("NOT_FOUND: no such report."),
+        409: described("CONFLICT: it is in quarantine already."),
+    },
+)
+async def quarantine(
+    session: SessionDep,
+    who: Admin,
+    forms: FormsDep,
+    report_id: ReportId,
+    body: QuarantineRequest,
+) -> Response:
+    return await _set_quarantine(session, who, forms, report_id, True, body.reason)
+
+
+@router.delete(
+    "/reports/{report_id}/quarantine",
+    response_model=ReportDetail,
+    summary="Take a report out of quarantine",
+    responses={
+        404: described("NOT_FOUND: no such report."),
+        409: described("CONFLICT: it is not in quarantine."),
+    },
+)
+async def release(
+    session: SessionDep,
+    who: Admin,
+    forms: FormsDep,
+    report_id: ReportId,
+    reason: Annotated[str, Query(min_length=3, max_length=500, pattern=r"^[^\x00]*$")],
+) -> Response:
+    return await _set_quarantine(session, who, forms, report_id, False, reason)
+
+
+async def _set_quarantine(
+    session: SessionDep,
+    who: Principal,
+    forms: Deployment | None,
+    report_id: int,
+    quarantined: bool,
+    reason: str,
+) -> Response:
+    found = await reports.report_for_update(session, report_id)
+    if found is None:
+        raise NotFound(f"no report {report_id}")
+    report, region = found
+    if report.quarantined == quarantined:
+        state = "in quarantine already" if quarantined else "not in quarantine"
+        raise Conflict(f"report {report_id} is {state}")
+    reports.record_quarantine(session, report, quarantined, reason, who.name)
+    integers = integer_tags(forms, report.form_code)
+    if quarantined:
+        await remove_cells(session, report.form_code, region, report.answers, integers)
+    else:
+        cells = Cells()
+        cells.add_report(report.form_code, region, report.answers, integers)
+        await add_cells(session, cells)
+    await session.flush()
+    await repository.record_events(session, [("report", report_id)])
+    await session.commit()
+    detail = await reports.get_report(session, report_id)
+    return json_response(detail)
+
+
+def integer_tags(forms: Deployment | None, form_code: str) -> set[str]:
+    """The integer questions of a form (none when the form is unknown)."""
+    form = forms.form(form_code) if forms else None
+    return {q.tag for q in form.questions if q.type == "integer"} if form else set()
+
+
+def tag_columns(forms: Deployment | None, form_code: str | None) -> list[str]:
+    """The question tags of ``form_code``, in the forms file's order: the CSV's columns."""
+    if form_code is None:
+        raise InvalidRequest("CSV export needs form=..., so that its columns are that form's")
+    form = forms.form(form_code) if forms else None
+    if form is None:
+        raise InvalidRequest(f"no form {form_code!r} in the loaded forms")
+    return [question.tag for question in form.questions]
+
+
+def answer_cells(answers: dict[str, Any], tags: Sequence[str]) -> list[Any]:
+    """One CSV cell per tag: the value, codes joined by ';' for multi, blank if unanswered."""
+    cells: list[Any] = []
+    for tag in tags:
+        value = answers.get(tag)
+        cells.append(";".join(map(str, value)) if isinstance(value, list) else value)
+    return cells
+
+
+async def _csv_rows(
+    rows: AsyncIterator[dict[str, Any]], columns: Sequence[str], tags: Sequence[str]
+) -> AsyncIterator[list[Any]]:
+    async for row in rows:
+        yield [*(row[column] for column in columns), *answer_cells(row["answers"], tags)]

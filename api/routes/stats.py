@@ -1,0 +1,165 @@
+"""``/coverage`` and ``/tallies``: what the data team asks all day."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.auth import Principal, Scope
+from api.deps import FormsDep, SessionDep, require
+from api.errors import ERROR_RESPONSES, NotFound, described
+from api.responses import csv_response, json_response
+from api.schemas.common import Format, OptText
+from api.schemas.stats import CoverageOut, TallyOut
+from gateway.store.queries import coverage as coverage_queries
+from gateway.store.queries import tallies as tally_queries
+from gateway.store.tallies import ANSWERED
+from parser import Deployment, Form, text_in
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=ERROR_RESPONSES)
+Reader = Annotated[Principal, Depends(require(Scope.READ))]
+FormCode = Annotated[str, Query(min_length=1, max_length=20, pattern=r"^[^\x00]*$",
+                                description="A form code, e.g. OP.")]  # fmt: skip
+_UNKNOWN_FORM = described("NOT_FOUND: no such form in the loaded forms.")
+_CSV_COLUMNS = (
+    "station", "name", "region", "district", "reported", "first_report_at", "last_report_at",
+)  # fmt: skip
+
+
+@router.get(
+    "/coverage",
+    response_model=CoverageOut,
+    summary="Which sampled stations have reported a form",
+    description="For every station in the sample: whether `form` has been reported, and "
+    "the first and last report's times, as of `at` (default: now); totals for the country "
+    "and by region. Quarantined reports do not count. `reported=false` lists only the "
+    "missing stations, e.g. `?form=OP&at=2026-11-29T08:30:00%2B06:00&reported=false` for "
+    "the stations without an opening checklist by 08:30. `format=csv` streams the stations.",
+    responses={404: _UNKNOWN_FORM, 200: {"content": {"text/csv": {}}}},
+)
+async def coverage(
+    session: SessionDep,
+    who: Reader,
+    forms: FormsDep,
+    form: FormCode,
+    at: Annotated[datetime | None, Query(description="As of this time (ISO 8601).")] = None,
+    region: OptText = None,
+    reported: bool | None = None,
+    format: Format = "json",
+) -> Response:
+    _form(forms, form)
+    moment = at or datetime.now(UTC)
+    stations = [
+        {**row, "reported": row["first_report_at"] is not None}
+        for row in await coverage_queries.coverage(session, form, moment)
+    ]
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    for station in stations:
+        by_region.setdefault(station["region"], []).append(station)
+    listed = [
+        s for s in stations
+        if (region is None or s["region"] == region)
+        and (reported is None or s["reported"] == reported)
+    ]  # fmt: skip
+    if format == "csv":
+        return csv_response(_CSV_COLUMNS, _rows(listed), f"coverage-{form}.csv")
+    return json_response({
+        "form": form, "at": moment, "totals": _totals(stations),
+        "by_region": {name: _totals(rows) for name, rows in sorted(by_region.items())},
+        "stations": listed,
+    })  # fmt: skip
+
+
+def _totals(stations: list[dict[str, Any]]) -> dict[str, Any]:
+    reported = sum(1 for station in stations if station["reported"])
+    count = len(stations)
+    return {
+        "stations": count, "reported": reported, "missing": count - reported,
+        "share": round(reported / count, 4) if count else 0.0,
+    }  # fmt: skip
+
+
+async def _rows(stations: Iterable[dict[str, Any]]) -> AsyncIterator[list[Any]]:
+    for station in stations:
+        yield [station[column] for column in _CSV_COLUMNS]
+
+
+@router.get(
+    "/tallies",
+    response_model=TallyOut,
+    summary="A form's answers added up",
+    description="Per question: counts per option (choice, multi) or sum, mean, min and max "
+    "(integer), for the country and by region, over accepted reports not in quarantine "
+    "(each SMS is one report: a corrected resend counts again; quarantine the wrong one). "
+    "Kept up to date as reports arrive, so it is cheap to poll.",
+    responses={404: _UNKNOWN_FORM},
+)
+async def tallies(
+    session: SessionDep,
+    who: Reader,
+    forms: FormsDep,
+    form: FormCode,
+    region: OptText = None,
+    language: Annotated[str | None, Query(pattern="^(ky|ru|en)$")] = None,
+) -> Response:
+    definition = _form(forms, form)
+    language = language or (forms.default_language if forms else "en")
+    cells = await tally_queries.tally_cells(session, form, region)
+    return json_response(_tally(definition, cells, language))
+
+
+def _form(forms: Deployment | None, code: str) -> Form:
+    form = forms.form(code) if forms else None
+    if form is None:
+        known = ", ".join(f.code for f in forms.forms) if forms else "none loaded"
+        raise NotFound(f"no form {code!r} (forms: {known})")
+    return form
+
+
+def _tally(form: Form, cells: list[dict[str, Any]], language: str) -> dict[str, Any]:
+    by_key: dict[tuple[str, str, int], dict[str, Any]] = {
+        (cell["region"], cell["tag"], cell["option"]): cell for cell in cells
+    }
+    regions = sorted({cell["region"] for cell in cells})
+    counts = {
+        r: by_key[(r, "", ANSWERED)]["reports"] for r in regions if (r, "", ANSWERED) in by_key
+    }
+    questions = []
+    for question in form.questions:
+        slices = {r: _slice(question.type, question.tag, by_key, [r]) for r in regions}
+        questions.append({
+            "tag": question.tag, "type": question.type, "label": text_in(question.label, language),
+            "option_labels": {str(code): text_in(label, language)
+                              for code, label in question.options.items()} or None,
+            "total": _slice(question.type, question.tag, by_key, regions),
+            "by_region": {r: s for r, s in slices.items() if s["answered"]},
+        })  # fmt: skip
+    return {
+        "form": form.code, "language": language, "reports": sum(counts.values()),
+        "reports_by_region": counts, "questions": questions,
+    }  # fmt: skip
+
+
+def _slice(
+    kind: str, tag: str, cells: dict[tuple[str, str, int], dict[str, Any]], regions: list[str]
+) -> dict[str, Any]:
+    answered = [cells[(r, tag, ANSWERED)] for r in regions if (r, tag, ANSWERED) in cells]
+    count = sum(cell["reports"] for cell in answered)
+    if kind == "integer":
+        total = sum(cell["total"] for cell in answered)
+        minima = [cell["minimum"] for cell in answered if cell["minimum"] is not None]
+        maxima = [cell["maximum"] for cell in answered if cell["maximum"] is not None]
+        stats = {"sum": total, "mean": round(total / count, 3) if count else None,
+                 "min": min(minima, default=None), "max": max(maxima, default=None)}  # fmt: skip
+        return {"answered": count, "options": None, "integer": stats}
+    options: dict[str, int] = {}
+    wanted = set(regions)
+    for (region, cell_tag, option), cell in cells.items():
+        if cell_tag == tag and option != ANSWERED and region in wanted:
+            options[str(option)] = options.get(str(option), 0) + cell["reports"]
+    return {"answered": count, "options": dict(sorted(options.items())), "integer": None}

@@ -1,0 +1,1 @@
+"""The API's request and response models (what the OpenAPI document shows)."""

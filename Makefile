@@ -31,6 +31,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/parser.py
 	$(BIN)/python bench/modem.py
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/api.py
 
 demo: $(STAMP)
 	$(BIN)/shailoo demo

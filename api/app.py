@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.auth import TokenCheck
 from api.deps import ApiState
-from api.errors import install_error_handlers
+from api.errors import install_error_handlers, strict_query
 from api.routes import admin, checklists, events, health, messages, reports, roster, stats
 from gateway.config import ApiConfig
 from gateway.store.db import Database
@@ -60,6 +60,7 @@ def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
         openapi_tags=TAGS,
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(strict_query)],
     )
     if db is not None:
         app.state.api = api_state(db, config)

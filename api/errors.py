@@ -18,11 +18,14 @@ here, once; anything else is a bug and answers 500 INTERNAL_ERROR in the same sh
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
@@ -39,6 +42,7 @@ __all__ = [
     "Unauthorized",
     "Unavailable",
     "install_error_handlers",
+    "strict_query",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -185,6 +189,40 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _json(500, {"error": "INTERNAL_ERROR", "detail": "unexpected error; it is logged"})
 
 
+async def strict_query(request: Request) -> None:
+    """Refuse query parameters the route does not take, or gives twice: a typo such as
+    ``stauts=rejected`` silently ignored would return the wrong rows as if they were right."""
+    keys = [key for key, _ in request.query_params.multi_items()]
+    known = _query_names(request.scope.get("route"))
+    problems = {key: "given more than once" for key in keys if keys.count(key) > 1}
+    if known is not None:
+        problems |= {key: "not a parameter of this route" for key in keys if key not in known}
+    if problems:
+        errors = [
+            {"field": f"query.{key}", "message": why} for key, why in sorted(problems.items())
+        ]
+        raise InvalidRequest(f"check {', '.join(sorted(problems))}", errors=errors)
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_aliases(dependant: Dependant) -> Iterator[str]:
+    yield from (param.alias for param in dependant.query_params)
+    for sub in dependant.dependencies:
+        yield from _query_aliases(sub)
+
+
+def _query_names(route: object) -> frozenset[str] | None:
+    if not isinstance(route, APIRoute):
+        return None
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        names = frozenset(_query_aliases(route.dependant))
+        _QUERY_NAMES[id(route)] = names
+    return names
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error answer in the one shape."""
     app.add_exception_handler(ApiError, _api_error)
@@ -199,6 +237,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def _db_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(DBAPIError, exc)
-    if exc.connection_invalidated:
+    state = _sqlstate(exc)
+    # 08: connection exceptions; 57P: the server is shutting down or restarting.
+    if exc.connection_invalidated or state.startswith(("08", "57P")):
         return await _database_down(request, exc)
+    if state.startswith("22"):  # class 22, data exception: the value was refused
+        return await _data_error(request, exc)
     return await _unexpected(request, exc)
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    """PostgreSQL's error code behind a driver error, or ''."""
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+    return ""

@@ -17,13 +17,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from api import create_app
+from api.auth import make_token, token_hash
+from api.serve import bind, serve
 from gateway.bootstrap import save_forms_file
 from gateway.config import ModemConfig, RepliesConfig, Settings
+from gateway.errors import ConfigError
 from gateway.service import Gateway
 from gateway.simulation import ElectionDay, generate_roster
 from gateway.store import repository
 from gateway.store.db import Database
 from gateway.store.migrate import upgrade
+from gateway.store.queries import tokens
 from modem.emulator import ModemEmulator
 
 __all__ = ["DemoOptions", "run_demo", "summary_lines"]
@@ -41,9 +46,11 @@ class DemoOptions:
         day_s: float = 120.0,
         exit_after_s: float | None = None,
         seed: int = 2027,
+        api_port: int | None = 8080,
     ) -> None:
         self.forms, self.stations, self.observers = forms, stations, observers
         self.day_s, self.exit_after_s, self.seed = day_s, exit_after_s, seed
+        self.api_port = api_port  # None: no API
 
 
 async def run_demo(
@@ -93,6 +100,7 @@ async def _run(
         asyncio.create_task(gateway.run(stop)),
         asyncio.create_task(_texting(emulator, arrivals, options.day_s)),
     ]
+    api_line = await _start_api(db, settings, options.api_port, stop, tasks)
     started = time.monotonic()
     try:
         while not stop.is_set():
@@ -100,7 +108,7 @@ async def _run(
                 async with asyncio.timeout(1.0):
                     await stop.wait()
             elapsed = time.monotonic() - started
-            show([header, *summary_lines(await _activity(db), elapsed)])
+            show([header, api_line, *summary_lines(await _activity(db), elapsed)])
             if options.exit_after_s is not None and elapsed >= options.exit_after_s:
                 stop.set()
     finally:
@@ -110,6 +118,32 @@ async def _run(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     return [header, *summary_lines(await _activity(db), time.monotonic() - started)]
+
+
+async def _start_api(
+    db: Database,
+    settings: Settings,
+    port: int | None,
+    stop: asyncio.Event,
+    tasks: list[asyncio.Task[None]],
+) -> str:
+    """Serve the API beside the demo gateway, with an admin token to try it; what to say."""
+    if port is None:
+        return "API: not served (--api-port 0)"
+    try:
+        listener = bind("127.0.0.1", port)
+    except ConfigError:
+        return f"API: port {port} is taken, not served (try --api-port 8081)"
+    token, prefix = make_token()
+    async with db.session() as session:
+        await tokens.add_token(session, "demo", "admin", prefix, token_hash(token))
+        await session.commit()
+    tasks.append(asyncio.create_task(serve(create_app(db, settings.api), listener, stop)))
+    return (
+        f"API: http://127.0.0.1:{port}/docs   token (admin, this demo only): {token}\n"
+        f'     curl -H "Authorization: Bearer {token}" '
+        f"'http://127.0.0.1:{port}/api/v1/coverage?form=OP'"
+    )
 
 
 async def _texting(emulator: ModemEmulator, arrivals: list[Any], day_s: float) -> None:

@@ -38,7 +38,7 @@ _LOGGER = logging.getLogger(__name__)
 PIPELINE_POLL_S = 1.0
 OUTBOX_POLL_S = 1.0
 SPOOL_RETRY_S = 5.0
-STATUS_EVERY_S = 10.0
+STATUS_EVERY_S = 3.0  # cheap: the supervisors cache what they last read
 ERROR_PAUSE_S = 1.0
 
 

@@ -83,7 +83,10 @@ async def open_api(db: Database, deployment: Deployment, data_dir: Path) -> Api:
     scopes = {scope: await make_token_of(db, f"{scope}-token", scope)
               for scope in ("read", "read:pii", "admin")}  # fmt: skip
     settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
-    app = create_app(db, ApiConfig(token_cache_s=0, broadcasts_per_hour=2, events_poll_s=0.05))
+    config = ApiConfig(
+        token_cache_s=0, broadcasts_per_hour=2, events_poll_s=0.05, modem_stale_s=3600
+    )
+    app = create_app(db, config)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://shailoo")
     return Api(
         client, db, scopes, Ingest(db, Spool(settings.spool_path)),

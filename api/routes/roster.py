@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Response
@@ -135,6 +136,8 @@ async def import_roster(
 ) -> Response:
     if max(len(body.stations), len(body.observers)) > _IMPORT_LIMIT:
         raise InvalidRequest(f"at most {_IMPORT_LIMIT} rows of each per import")
+    _no_repeats("station", [s.code for s in body.stations])
+    _no_repeats("observer", [o.code for o in body.observers])
     await repository.upsert_stations(session, [s.model_dump() for s in body.stations])
     await _check_stations(session, body.observers)
     await repository.upsert_observers(session, [o.model_dump() for o in body.observers])
@@ -154,6 +157,12 @@ async def get_forms(session: SessionDep, who: Reader) -> Response:
         "deployment": stored.deployment, "content_hash": stored.content_hash,
         "loaded_at": stored.loaded_at, "definition": stored.definition,
     })  # fmt: skip
+
+
+def _no_repeats(kind: str, codes: list[str]) -> None:
+    repeated = sorted(code for code, count in Counter(codes).items() if count > 1)
+    if repeated:
+        raise InvalidRequest(f"{kind} code(s) listed twice: {', '.join(repeated[:10])}")
 
 
 def _same_code(path: str, body: str) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.schemas.common import Model, Paged
 
@@ -35,9 +35,9 @@ class BroadcastIn(BaseModel):
     all: bool = False
     region: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00]*$")
     station: str | None = Field(default=None, max_length=40, pattern=r"^[^\x00]*$")
-    observers: list[str] | None = Field(
-        default=None, max_length=5000, description="Observer codes."
-    )
+    observers: (
+        list[Annotated[str, StringConstraints(max_length=20, pattern=r"^[^\x00]*$")]] | None
+    ) = Field(default=None, max_length=5000, description="Observer codes.")
 
     @model_validator(mode="after")
     def _one_audience(self) -> BroadcastIn:

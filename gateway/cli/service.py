@@ -84,7 +84,14 @@ def run(
 
 async def _serve(settings: Settings, migrate: bool) -> None:
     stop = stop_on_signals()  # first: a SIGTERM during start-up is a clean stop too
-    db = await open_database(settings, migrate=migrate)
+    # Bound before anything starts, so that a taken port is one clear sentence, at once.
+    listener = bind(settings.api.host, settings.api.port) if settings.api.enabled else None
+    try:
+        db = await open_database(settings, migrate=migrate)
+    except BaseException:
+        if listener is not None:
+            listener.close()
+        raise
     try:
         deployment = await load_deployment(db, settings)
         if not settings.modems:
@@ -94,15 +101,16 @@ async def _serve(settings: Settings, migrate: bool) -> None:
                 err=True,
             )
         gateway = Gateway(settings, db, deployment)
-        if not settings.api.enabled:
+        if listener is None:
             await gateway.run(stop)
             return
-        listener = bind(settings.api.host, settings.api.port)
         async with asyncio.TaskGroup() as group:
             group.create_task(gateway.run(stop))
             group.create_task(serve(create_app(db, settings.api), listener, stop))
     finally:
         await db.close()
+        if listener is not None:
+            listener.close()
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -209,6 +217,9 @@ def demo(
         "examples/forms/presidential.yaml"
     ),
     observers: Annotated[int, typer.Option(help="How many observers (two per station).")] = 1000,
+    api_port: Annotated[
+        int, typer.Option(help="Serve the REST API on this port (0: not at all).")
+    ] = 8080,
 ) -> None:
     """A whole election day on this machine: embedded PostgreSQL, an emulated modem, a roster
     of 500 stations and 1,000 observers, and simulated observers texting. Ctrl-C stops it."""
@@ -221,6 +232,7 @@ def demo(
         observers=observers,
         day_s=day,
         exit_after_s=exit_after,
+        api_port=api_port or None,
     )
     final = run_async(lambda: _demo(options))
     typer.echo("\n".join(final))

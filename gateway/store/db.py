@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,15 @@ def embedded_server_url(pgdata: Path) -> tuple[str, Any]:
     return str(server.get_uri()), server
 
 
+async def _quietly(step: Awaitable[None], what: str) -> None:
+    """Finish a session even when its connection died: the error that ended the block (or
+    the next use of the pool) is what tells the caller; a second one here would hide it."""
+    try:
+        await step
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        _LOGGER.debug("could not %s a session: %s", what, exc)
+
+
 class Database:
     """Engine, session factory and, when embedded, the server; ``close`` releases them."""
 
@@ -70,12 +79,14 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session; the caller commits. Rolled back if the block raises."""
-        async with self.sessions() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
+        session = self.sessions()
+        try:
+            yield session
+        except BaseException:
+            await _quietly(session.rollback(), "roll back")
+            raise
+        finally:
+            await _quietly(session.close(), "close")
 
     async def close(self) -> None:
         """Close every connection (the embedded server stops when its last user exits)."""

@@ -16,6 +16,7 @@ from rich.progress import Progress
 
 from api import create_app
 from api.serve import bind, serve
+from gateway.backup import backup, restore
 from gateway.bootstrap import load_deployment, open_database, save_forms_file
 from gateway.cli.app import app, fail
 from gateway.cli.forms import forms_app
@@ -30,6 +31,8 @@ from gateway.store.db import Database
 from gateway.store.migrate import current_revision, head_revision
 
 __all__ = [
+    "db_backup",
+    "db_restore",
     "db_upgrade",
     "demo",
     "forms_load",
@@ -39,7 +42,7 @@ __all__ = [
     "stop_on_signals",
 ]
 
-db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: migrations, backups.", no_args_is_help=True)
 roster_app = typer.Typer(help="Stations and observers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(roster_app, name="roster")
@@ -135,6 +138,51 @@ def db_upgrade() -> None:
             await db.close()
 
     typer.echo(f"database at revision {run_async(go)} (head {head_revision()})")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup.")] = Path(
+        "shailoo-backup.dump"
+    ),
+) -> None:
+    """Back the whole database up to a file (safe while the gateway runs)."""
+    settings = get_settings()
+
+    async def go() -> None:
+        db = await open_database(settings)
+        try:
+            await backup(db.url, file)
+        finally:
+            await db.close()
+
+    run_async(go)
+    size = file.stat().st_size / 1e6
+    typer.echo(f"backed up to {file} ({size:.1f} MB); restore with 'shailoo db restore'")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A file from 'shailoo db backup'.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Really replace what is stored.")] = False,
+) -> None:
+    """Replace the database's contents with a backup. Stop 'shailoo run' first."""
+    if not file.is_file():
+        fail(f"{file}: no such backup file")
+    if not yes:
+        fail("this replaces everything stored with the backup's contents; add --yes to go on")
+    settings = get_settings()
+
+    async def go() -> None:
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        db = await Database.open(url, settings.pgdata)
+        try:
+            await restore(db.url, file)
+        finally:
+            await db.close()
+
+    run_async(go)
+    typer.echo(f"restored {file}; check with 'shailoo db upgrade', then start 'shailoo run'")
 
 
 @forms_app.command("load")

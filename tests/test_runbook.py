@@ -23,6 +23,7 @@ from modem.pdu import decode_pdu
 from tests.test_api_process import free_port
 
 ROOT = Path(__file__).parent.parent
+BASH = shutil.which("bash") or "/bin/bash"
 RUNBOOK = ROOT / "docs" / "runbook.md"
 DEVICE = "/dev/serial/by-id/usb-HUAWEI_Mobile-if00-port0"
 REHEARSAL_SMS = ("+996555100001", "OP 1001 A1 B1 C7 D1 E1500")
@@ -65,7 +66,7 @@ class Rehearsal:
 
     def run(self, command: str) -> str:
         result = subprocess.run(
-            ["bash", "-c", self.concrete(command)], cwd=self.folder, env=self.env,
+            [BASH, "-c", self.concrete(command)], cwd=self.folder, env=self.env,
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
@@ -74,7 +75,7 @@ class Rehearsal:
 
     def start_gateway(self, command: str) -> None:
         self.gateway = subprocess.Popen(
-            ["bash", "-c", "exec " + self.concrete(command)], cwd=self.folder, env=self.env,
+            [BASH, "-c", "exec " + self.concrete(command)], cwd=self.folder, env=self.env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
 
@@ -136,7 +137,7 @@ async def _until_stored(rehearsal: Rehearsal) -> None:
     headers = {"Authorization": f"Bearer {rehearsal.env['ADMIN']}"}
     url = f"http://127.0.0.1:{rehearsal.port}/api/v1/reports?form=OP"
     async with httpx.AsyncClient() as client, asyncio.timeout(30):
-        while not (await client.get(url, headers=headers)).json()["items"]:
+        while not (await client.get(url, headers=headers)).json()["items"]:  # noqa: ASYNC110
             await asyncio.sleep(0.3)
 
 

@@ -510,6 +510,8 @@ def _events(text: str) -> list[dict[str, str]]:
         ("/api/v1/messages", {"limit": "0"}),
         ("/api/v1/messages", {"limit": "100000"}),
         ("/api/v1/messages", {"since": "yesterday"}),
+        ("/api/v1/messages", {"until": "268"}),
+        ("/api/v1/messages", {"stauts": "rejected"}),
         ("/api/v1/messages", {"status": "ok\x00"}),
         ("/api/v1/reports", {"quarantined": "perhaps"}),
         ("/api/v1/reports/99999999999999999999999", {}),

@@ -12,7 +12,17 @@ from api.deps import FormsDep, SessionDep, require
 from api.errors import ERROR_RESPONSES, NotFound, described
 from api.responses import csv_response, decode_cursor, json_response, page_of
 from api.routes.reports import answer_cells, tag_columns
-from api.schemas.common import Cursor, Format, Limit, OptCode, OptText, Since, Until
+from api.schemas.common import (
+    Cursor,
+    Format,
+    FormFilter,
+    Limit,
+    ObserverFilter,
+    RegionFilter,
+    Since,
+    StationFilter,
+    Until,
+)
 from api.schemas.reports import ChecklistPage, ChecklistVersion
 from gateway.store.queries import reports
 from gateway.store.queries.filters import Page, ReportFilter
@@ -40,10 +50,10 @@ async def list_checklists(
     session: SessionDep,
     who: Reader,
     forms: FormsDep,
-    form: OptCode = None,
-    observer: OptCode = None,
-    station: OptCode = None,
-    region: OptText = None,
+    form: FormFilter = None,
+    observer: ObserverFilter = None,
+    station: StationFilter = None,
+    region: RegionFilter = None,
     since: Since = None,
     until: Until = None,
     cursor: Cursor = None,

@@ -11,7 +11,20 @@ from api.auth import Principal, Scope
 from api.deps import SessionDep, require
 from api.errors import ERROR_RESPONSES, Forbidden, NotFound, described
 from api.responses import csv_response, decode_cursor, json_response, mask_phone, page_of
-from api.schemas.common import Cursor, Format, Limit, OptCode, OptText, Since, Until
+from api.schemas.common import (
+    Cursor,
+    ErrorFilter,
+    Format,
+    FormFilter,
+    Limit,
+    ObserverFilter,
+    SearchFilter,
+    SenderFilter,
+    Since,
+    StationFilter,
+    StatusFilter,
+    Until,
+)
 from api.schemas.messages import MessageDetail, MessagePage
 from gateway.store.queries import messages
 from gateway.store.queries.filters import MessageFilter, Page
@@ -41,15 +54,15 @@ async def list_messages(
     session: SessionDep,
     who: Reader,
     direction: Literal["in", "out"] | None = None,
-    status: OptCode = None,
-    error_code: OptCode = None,
-    form: OptCode = None,
-    observer: OptCode = None,
-    station: OptCode = None,
-    sender: OptText = None,
+    status: StatusFilter = None,
+    error_code: ErrorFilter = None,
+    form: FormFilter = None,
+    observer: ObserverFilter = None,
+    station: StationFilter = None,
+    sender: SenderFilter = None,
     since: Since = None,
     until: Until = None,
-    q: OptText = None,
+    q: SearchFilter = None,
     cursor: Cursor = None,
     limit: Limit = 50,
     format: Format = "json",

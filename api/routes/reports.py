@@ -11,7 +11,17 @@ from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, require
 from api.errors import ERROR_RESPONSES, Conflict, InvalidRequest, NotFound, described
 from api.responses import csv_response, decode_cursor, json_response, page_of
-from api.schemas.common import Cursor, Format, Limit, OptCode, OptText, Since, Until
+from api.schemas.common import (
+    Cursor,
+    Format,
+    FormFilter,
+    Limit,
+    ObserverFilter,
+    RegionFilter,
+    Since,
+    StationFilter,
+    Until,
+)
 from api.schemas.reports import QuarantineRequest, ReportDetail, ReportPage
 from gateway.store import repository
 from gateway.store.queries import reports
@@ -45,10 +55,10 @@ async def list_reports(
     session: SessionDep,
     who: Reader,
     forms: FormsDep,
-    form: OptCode = None,
-    observer: OptCode = None,
-    station: OptCode = None,
-    region: OptText = None,
+    form: FormFilter = None,
+    observer: ObserverFilter = None,
+    station: StationFilter = None,
+    region: RegionFilter = None,
     since: Since = None,
     until: Until = None,
     quarantined: bool | None = None,

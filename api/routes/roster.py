@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api.auth import Principal, Scope
 from api.deps import SessionDep, require
@@ -121,6 +121,8 @@ async def put_observer(
 
 class RosterImport(BaseModel):
     """Stations and observers to add or update (stations first, so observers may name them)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     stations: list[StationIn] = []
     observers: list[ObserverIn] = []

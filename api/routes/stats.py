@@ -12,7 +12,7 @@ from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, require
 from api.errors import ERROR_RESPONSES, NotFound, described
 from api.responses import csv_response, json_response
-from api.schemas.common import Format, OptText
+from api.schemas.common import Format, IsoTime, RegionFilter
 from api.schemas.stats import CoverageOut, TallyOut
 from gateway.store.queries import coverage as coverage_queries
 from gateway.store.queries import tallies as tally_queries
@@ -47,8 +47,8 @@ async def coverage(
     who: Reader,
     forms: FormsDep,
     form: FormCode,
-    at: Annotated[datetime | None, Query(description="As of this time (ISO 8601).")] = None,
-    region: OptText = None,
+    at: Annotated[IsoTime | None, Query(description="As of this time (ISO 8601).")] = None,
+    region: RegionFilter = None,
     reported: bool | None = None,
     format: Format = "json",
 ) -> Response:
@@ -104,7 +104,7 @@ async def tallies(
     who: Reader,
     forms: FormsDep,
     form: FormCode,
-    region: OptText = None,
+    region: RegionFilter = None,
     language: Annotated[str | None, Query(pattern="^(ky|ru|en)$")] = None,
 ) -> Response:
     definition = _form(forms, form)

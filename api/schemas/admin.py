@@ -26,7 +26,7 @@ __all__ = [
 class BroadcastIn(BaseModel):
     """An SMS to observers: all of them, a region's, a station's, or a list of codes."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # false is not 0, "5" not 5
 
     text: str = Field(
         min_length=1, max_length=480, pattern=r"^[^\x00]*$",
@@ -82,7 +82,7 @@ class OutboxPage(Paged):
 class TokenIn(BaseModel):
     """A token to create."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # false is not 0, "5" not 5
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00]*$", examples=["dashboard"])
     scope: Literal["read", "read:pii", "admin"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import Model, Paged, answers_example
 
@@ -65,6 +65,8 @@ class ReportDetail(ReportOut):
 
 class QuarantineRequest(BaseModel):
     """Why a report is put in (or taken out of) quarantine."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(
         min_length=3, max_length=500, pattern=r"^[^\x00]*$",

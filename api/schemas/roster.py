@@ -44,7 +44,7 @@ class StationPage(Paged):
 class StationIn(BaseModel):
     """A station to create or update."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # false is not 0, "5" not 5
 
     code: str = Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z_./-]*$")
     name: _Name = ""
@@ -73,7 +73,7 @@ class ObserverPage(Paged):
 class ObserverIn(BaseModel):
     """An observer to create or update."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # false is not 0, "5" not 5
 
     code: str = Field(min_length=1, max_length=20, pattern=r"^\d+$", examples=["1234"])
     name: _Name = ""

@@ -23,11 +23,18 @@ __all__ = ["ApiConfig", "ModemConfig", "RepliesConfig", "Settings", "get_setting
 
 
 class ModemConfig(BaseModel):
-    """One modem: its device path (prefer /dev/serial/by-id/...) and how to talk to it."""
+    """One modem: its device path (prefer /dev/serial/by-id/...) and how to talk to it.
+
+    ``backend`` is ``at`` (shailoo's own AT driver) or ``gammu`` (python-gammu's drivers, for
+    phones that need gammu's quirk tables); ``connection`` is gammu's connection name (``at``,
+    ``at115200``, ``blueat``..., ``none`` for its dummy driver) and only the gammu backend reads
+    it, as the AT driver alone reads ``baud`` and ``storage``.
+    """
 
     device: str
     label: str = ""
-    backend: Literal["at"] = "at"  # python-gammu arrives with the field-deployment work
+    backend: Literal["at", "gammu"] = "at"
+    connection: str = "at"
     baud: int = 115_200
     pin: SecretStr | None = None
     storage: str = "auto"

@@ -24,8 +24,10 @@ from gateway.pipeline import Pipeline
 from gateway.spool import Spool
 from gateway.store import repository
 from gateway.store.db import Database
+from modem.backend import ModemBackend
 from modem.driver import Timeouts
 from modem.errors import SIMError
+from modem.gammu_backend import GammuBackend, GammuSettings
 from modem.records import InboundPart
 from modem.sms import ModemSettings
 from modem.supervisor import ModemSupervisor, SupervisorSettings
@@ -60,14 +62,10 @@ class Gateway:
         self.ingest = Ingest(db, self.spool, self._stored)
         self.pipeline = Pipeline(db, deployment, settings)
         self.supervisors = [
-            ModemSupervisor(
-                modem.device,
-                self._hand_up_for(index),
-                _supervisor_settings(modem, supervisor_settings),
-            )
+            _backend(modem, self._hand_up_for(index), supervisor_settings)
             for index, modem in enumerate(settings.modems)
         ]
-        self.by_imsi: dict[str, ModemSupervisor] = {}
+        self.by_imsi: dict[str, ModemBackend] = {}
         self.outbox = OutboxSender(db, self.by_imsi, settings.replies)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -113,7 +111,7 @@ class Gateway:
     def _stored(self) -> None:
         self._wake_pipeline.set()
 
-    async def _supervise(self, supervisor: ModemSupervisor) -> None:
+    async def _supervise(self, supervisor: ModemBackend) -> None:
         with contextlib.suppress(SIMError):  # logged by the supervisor; the others carry on
             await supervisor.run()
 
@@ -188,6 +186,19 @@ async def _surviving(activity: str) -> AsyncIterator[None]:
     except Exception:
         _LOGGER.exception("%s failed; trying again shortly", activity)
         await asyncio.sleep(ERROR_PAUSE_S)
+
+
+def _backend(
+    modem: ModemConfig,
+    hand_up: Callable[[list[InboundPart]], Awaitable[None]],
+    base: SupervisorSettings | None,
+) -> ModemBackend:
+    """The modem's backend as configured: shailoo's AT driver, or python-gammu's."""
+    if modem.backend == "gammu":
+        pin = modem.pin.get_secret_value() if modem.pin else None
+        settings = GammuSettings(connection=modem.connection, pin=pin)
+        return GammuBackend(modem.device, hand_up, settings)
+    return ModemSupervisor(modem.device, hand_up, _supervisor_settings(modem, base))
 
 
 def _supervisor_settings(modem: ModemConfig, base: SupervisorSettings | None) -> SupervisorSettings:

@@ -7,7 +7,11 @@ Layers, each in its own module::
     driver.py      ATDriver: one command in flight, waiter registered before writing, timeouts
     sms.py         ModemSMS: set-up, list/read/delete/send, status (typed values: records.py)
     pdu.py         PDUs through python-gammu's codec, defects handled; network.py builds DELIVERs
+    supervision.py the session loop both backends share: backoff, reconnect, SIM failures
     supervisor.py  ModemSupervisor: receive loop, hand-up then delete, watchdog, reconnect
+    gammu_backend.py  GammuBackend: the same through python-gammu, on a worker thread
+    backend.py     ModemBackend, the protocol both implement
+    probe.py       the checks of `shailoo modem probe`
     emulator.py    ModemEmulator: a virtual modem on a pty (commands in emulator_commands.py)
 
 This package knows nothing of parsing, storage or the API: it hands ``InboundPart`` values up.

@@ -1,6 +1,7 @@
 """What the gateway needs from a modem backend, whichever way it talks to the hardware.
 
-The AT driver's ``ModemSupervisor`` implements it; a python-gammu backend can too. A backend runs
+The AT driver's ``ModemSupervisor`` implements it, and so does ``modem.gammu_backend.GammuBackend``
+(python-gammu's drivers; chosen per modem with ``backend = "gammu"``). A backend runs
 until cancelled, hands every stored message up with ``await hand_up(part)`` and deletes it only
 after that returns, sends SMS, and reports identity and health.
 """

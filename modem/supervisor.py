@@ -13,8 +13,6 @@ wants a PUK or refuses the PIN stops the supervisor for good: retries would lock
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import enum
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,9 +20,10 @@ from dataclasses import dataclass, field
 
 from modem.at import Unsolicited
 from modem.driver import ATDriver, Timeouts
-from modem.errors import ATCommandError, ATTimeout, ModemConnectionError, ModemError, SIMError
-from modem.records import InboundPart, ModemIdentity, ModemStatus, StoredPDU
+from modem.errors import ATCommandError, ATTimeout, ModemConnectionError
+from modem.records import InboundPart, StoredPDU
 from modem.sms import ModemSettings, ModemSMS, to_part
+from modem.supervision import ModemState, Supervised
 
 __all__ = ["HandUp", "ModemState", "ModemSupervisor", "SupervisorSettings"]
 
@@ -35,16 +34,6 @@ HandUp = Callable[[list[InboundPart]], Awaitable[None]]
 _LINK_LOST = Unsolicited("(link lost)")
 _STORED_NOTICES = ("+CMTI", "+CDSI")
 HAND_UP_BATCH = 200  # parts per hand-up (one commit) when many wait
-
-
-class ModemState(enum.Enum):
-    """Where the supervisor is."""
-
-    STARTING = "starting"
-    READY = "ready"
-    BACKING_OFF = "backing off"
-    FAILED = "failed"  # the SIM needs a person (PUK, wrong PIN)
-    STOPPED = "stopped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,66 +53,25 @@ class SupervisorSettings:
     modem: ModemSettings = field(default_factory=ModemSettings)
 
 
-class ModemSupervisor:
+class ModemSupervisor(Supervised):
     """Runs one modem until cancelled; see the module docstring."""
 
     def __init__(
         self, device: str, hand_up: HandUp, settings: SupervisorSettings | None = None
     ) -> None:
-        self.device = device
-        self.hand_up = hand_up
         self.settings = settings or SupervisorSettings()
-        self.state = ModemState.STARTING
-        self.identity: ModemIdentity | None = None
-        self.status: ModemStatus | None = None
-        self.last_error: str | None = None
-        self.sessions = 0
+        super().__init__(device, self.settings.backoff_first_s, self.settings.backoff_max_s)
+        self.hand_up = hand_up
         self._sms: ModemSMS | None = None
         self._events: asyncio.Queue[Unsolicited] = asyncio.Queue()
-        self._ready = asyncio.Event()
         self._sweeping = False
         self._last_hand_up = 0.0
-
-    async def run(self) -> None:
-        """Supervise until cancelled (or until the SIM needs a person: ``SIMError``)."""
-        failures = 0
-        try:
-            while True:
-                try:
-                    await self._session()
-                except SIMError as exc:
-                    self._fail(exc)
-                    raise
-                except ModemError as exc:
-                    self.last_error = str(exc)
-                    _LOGGER.warning("%s: %s; reconnecting", self.device, exc)
-                failures = 0 if self._ready.is_set() else failures + 1
-                self._ready.clear()
-                self.state = ModemState.BACKING_OFF
-                await asyncio.sleep(self._backoff(failures))
-        finally:
-            if self.state is not ModemState.FAILED:
-                self.state = ModemState.STOPPED
-
-    async def wait_ready(self, timeout_s: float) -> None:
-        """Wait until a session is up (for tests and start-up logs)."""
-        async with asyncio.timeout(timeout_s):
-            await self._ready.wait()
 
     async def send_sms(self, number: str, text: str) -> list[int]:
         """Send through this modem now; ``ModemConnectionError`` if it is not ready."""
         if self._sms is None or not self._ready.is_set():
             raise ModemConnectionError(f"{self.device}: not ready ({self.state.value})")
         return await self._sms.send_sms(number, text)
-
-    def _backoff(self, failures: int) -> float:
-        first, cap = self.settings.backoff_first_s, self.settings.backoff_max_s
-        return float(min(first * 2 ** min(failures, 16), cap))
-
-    def _fail(self, exc: SIMError) -> None:
-        self.state = ModemState.FAILED
-        self.last_error = str(exc)
-        _LOGGER.error("%s: %s. Fix the SIM (PIN/PUK) in a phone, then restart.", self.device, exc)
 
     async def _session(self) -> None:
         self.sessions += 1
@@ -300,9 +248,3 @@ class ModemSupervisor:
             (time.monotonic() - started) * 1000,
         )
         return True
-
-    async def stop(self, task: asyncio.Task[None]) -> None:
-        """Cancel ``task`` (running ``run``) and wait for it to end."""
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, SIMError):
-            await task

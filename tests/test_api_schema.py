@@ -5,6 +5,7 @@ over a real database with a roster, forms, tokens and a few messages."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,7 +90,7 @@ async def _seed_modem(db: Database) -> None:
 def served(
     postgres_server: str, template_database: str, demo: Deployment, tmp_path_factory
 ) -> Iterator[ServedApi]:
-    name = "shailoo_test_schemathesis"
+    name = f"shailoo_test_schemathesis_{os.getpid()}"
     asyncio.run(_admin(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     asyncio.run(_admin(postgres_server, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
     try:

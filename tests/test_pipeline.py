@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import gammu
 import pytest
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from gateway.store.models import (
     OutboxMessage,
     Report,
 )
+from modem.gammu_backend import part_from_gammu
 from modem.network import deliver_pdus
 from modem.records import InboundPart, StoredPDU
 from modem.sms import to_part
@@ -33,12 +35,23 @@ from parser import Deployment
 IMSI = "437051234567890"
 PHONE = "+996555123456"
 _MOMENTS = itertools.count()
+BACKENDS = ["at", "gammu"]  # how the parts were read: listed PDUs, or python-gammu's GetNextSMS
 
 
-def parts_of(text: str, sender: str = PHONE, reference: int = 1) -> list[InboundPart]:
+def parts_of(
+    text: str, sender: str = PHONE, reference: int = 1, backend: str = "at"
+) -> list[InboundPart]:
     moment = datetime(2027, 4, 2, 8, 0, tzinfo=UTC) + timedelta(seconds=next(_MOMENTS))
     pdus = deliver_pdus(sender, text, timestamp=moment, reference=reference)
-    return [to_part(StoredPDU("SM", index, 0, pdu)) for index, pdu in enumerate(pdus, 1)]
+    return [read_by(backend, index, pdu) for index, pdu in enumerate(pdus, 1)]
+
+
+def read_by(backend: str, index: int, pdu: str) -> InboundPart:
+    """The part as ``backend`` hands it up (gammu's: decoded by gammu, its PDU rebuilt)."""
+    if backend == "gammu":
+        read = gammu.DecodePDU(bytes.fromhex(pdu))  # what GetNextSMS returns, less its place
+        return part_from_gammu({**read, "Memory": "SM", "Location": index, "State": "UnRead"})
+    return to_part(StoredPDU("SM", index, 0, pdu))
 
 
 @pytest.fixture
@@ -65,9 +78,11 @@ async def gateway(
     return Ingest(database, Spool(settings.spool_path)), Pipeline(database, demo, settings)
 
 
-async def receive(gateway: tuple[Ingest, Pipeline], text: str, sender: str = PHONE) -> None:
+async def receive(
+    gateway: tuple[Ingest, Pipeline], text: str, sender: str = PHONE, backend: str = "at"
+) -> None:
     ingest, pipeline = gateway
-    await ingest.store(IMSI, parts_of(text, sender))
+    await ingest.store(IMSI, parts_of(text, sender, backend=backend))
     await pipeline.process_pending([IMSI])
 
 
@@ -76,8 +91,11 @@ async def rows(database: Database, model: Any) -> list[Any]:
         return list((await session.scalars(select(model).order_by(model.id))).all())
 
 
-async def test_a_valid_sms_becomes_an_accepted_report_and_a_reply(gateway, database) -> None:
-    await receive(gateway, "OP 1234 A1 B250 C13")
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_valid_sms_becomes_an_accepted_report_and_a_reply(
+    gateway, database, backend: str
+) -> None:
+    await receive(gateway, "OP 1234 A1 B250 C13", backend=backend)
     [message] = await rows(database, Message)
     assert (message.status, message.form_code, message.observer_code) == ("accepted", "OP", "1234")
     [report] = await rows(database, Report)
@@ -166,12 +184,13 @@ async def test_incident_forms_make_a_new_report_each_time(gateway, database) -> 
     assert await rows(database, Checklist) == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_multipart_messages_are_reassembled_whatever_order_parts_arrive(
-    gateway, database
+    gateway, database, backend: str
 ) -> None:
     ingest, pipeline = gateway
     text = "IN 1234 K12 @ " + "автобус с избирателями у школы, " * 3
-    parts = parts_of(text)
+    parts = parts_of(text, backend=backend)
     assert len(parts) == 2
     await ingest.store(IMSI, [parts[1]])
     assert await pipeline.process_pending([IMSI]) == 0  # waiting for part 1
@@ -223,14 +242,16 @@ async def test_replies_per_sender_are_capped_per_hour(gateway, database) -> None
     assert len(await rows(database, OutboxMessage)) == 10
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_parts_wait_in_the_spool_while_the_database_is_down_and_are_stored_once(
-    settings: Settings, database: Database
+    settings: Settings, database: Database, backend: str
 ) -> None:
     down = Database("postgresql://nobody@127.0.0.1:1/nothing")
     spooling = Ingest(down, Spool(settings.spool_path))
-    part = parts_of("OP 1234 A1")[0]
+    part = parts_of("OP 1234 A1", backend=backend)[0]
     await spooling.store(IMSI, [part])
-    await spooling.store(IMSI, [part])  # the modem handed it up twice
+    again = read_by(backend, part.index, part.pdu_hex)  # read again after a crash
+    await spooling.store(IMSI, [again])  # the modem handed it up twice
     await down.close()
     assert spooling.spool.size() == 2
     back = Ingest(database, spooling.spool)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 
 from api.auth import TokenCheck
+from api.cache import ResponseCache
 from api.deps import ApiState
 from api.errors import install_error_handlers, strict_query
 from api.routes import admin, checklists, events, health, messages, reports, roster, stats
@@ -44,9 +48,22 @@ TAGS = [
 ]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    state: ApiState | None = getattr(app.state, "api", None)
+    if state is not None:
+        await state.cache.close()
+
+
 def api_state(db: Database, config: ApiConfig) -> ApiState:
     """What the routes share: the database, settings, the token cache."""
-    return ApiState(db=db, config=config, tokens=TokenCheck(db, config.token_cache_s))
+    return ApiState(
+        db=db,
+        config=config,
+        tokens=TokenCheck(db, config.token_cache_s),
+        cache=ResponseCache(config.cache_s),
+    )
 
 
 def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
@@ -61,6 +78,7 @@ def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         dependencies=[Depends(strict_query)],
+        lifespan=_lifespan,
     )
     if db is not None:
         app.state.api = api_state(db, config)

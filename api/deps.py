@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope, TokenCheck
+from api.cache import ResponseCache
 from api.errors import Forbidden, Unauthorized
 from gateway.config import ApiConfig
 from gateway.store import repository
@@ -37,6 +38,7 @@ class ApiState:
     db: Database
     config: ApiConfig
     tokens: TokenCheck
+    cache: ResponseCache
     forms: Deployment | None = None
     forms_read: float = 0.0
 

@@ -11,16 +11,20 @@ import base64
 import binascii
 import csv
 import io
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic_core import to_json
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth import Principal
+from api.deps import ApiState
 from api.errors import InvalidCursor
 
 __all__ = [
+    "cached_json",
     "csv_response",
     "decode_cursor",
     "encode_cursor",
@@ -28,6 +32,23 @@ __all__ = [
     "mask_phone",
     "page_of",
 ]
+
+
+async def cached_json(
+    state: ApiState,
+    request: Request,
+    who: Principal,
+    payload: Callable[[AsyncSession], Awaitable[Any]],
+) -> Response:
+    """``payload(session)`` as JSON, through the response cache (``api.cache``): the same path
+    and query, asked by a caller who may see as much, is answered from memory for a second."""
+
+    async def compute() -> bytes:
+        async with state.db.session() as session:
+            return to_json(await payload(session))
+
+    key = (request.url.path, request.url.query, who.sees_pii)
+    return Response(await state.cache.get(key, compute), media_type="application/json")
 
 
 def json_response(payload: Any, status: int = 200) -> Response:

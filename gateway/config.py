@@ -60,6 +60,7 @@ class ApiConfig(BaseModel):
     token_cache_s: float = Field(default=10.0, ge=0)  # a revoked token works at most this long
     events_poll_s: float = Field(default=0.5, gt=0)
     modem_stale_s: float = Field(default=120.0, gt=0)  # /ready: a modem not heard of this long
+    cache_s: float = Field(default=1.0, ge=0)  # identical GETs answered from memory this long
 
 
 class Settings(BaseSettings):

@@ -84,7 +84,11 @@ async def open_api(db: Database, deployment: Deployment, data_dir: Path) -> Api:
               for scope in ("read", "read:pii", "admin")}  # fmt: skip
     settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
     config = ApiConfig(
-        token_cache_s=0, broadcasts_per_hour=2, events_poll_s=0.05, modem_stale_s=3600
+        token_cache_s=0,
+        broadcasts_per_hour=2,
+        events_poll_s=0.05,
+        modem_stale_s=3600,
+        cache_s=0,
     )
     app = create_app(db, config)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://shailoo")

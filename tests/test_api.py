@@ -540,3 +540,22 @@ async def test_unknown_routes_and_methods_answer_in_the_error_shape(api) -> None
     junk = await api.client.post("/api/v1/outbox", content=b"{not json", headers=headers)
     assert junk.status_code == 422
     assert junk.json()["error"] == "INVALID_REQUEST"
+
+
+async def test_polled_answers_come_from_the_cache_but_never_cross_scopes(api) -> None:
+    from api.cache import ResponseCache
+
+    state = api.client._transport.app.state.api  # type: ignore[attr-defined]
+    state.cache = ResponseCache(60)
+    try:
+        await api.receive("OP 1234 A1 B250")
+        first = (await api.get("/api/v1/tallies", form="OP")).json()
+        await api.receive("OP 5678 A2 B300", observer="5678", reference=2)
+        assert (await api.get("/api/v1/tallies", form="OP")).json() == first
+        assert first["reports"] == 1
+        plain = (await api.get("/api/v1/messages", "read")).json()["items"]
+        full = (await api.get("/api/v1/messages", "read:pii")).json()["items"]
+        assert plain[0]["text"] is None
+        assert full[0]["text"] is not None
+    finally:
+        await state.cache.close()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
-from api.deps import FormsDep, SessionDep, require
+from api.deps import FormsDep, SessionDep, StateDep, require
 from api.errors import ERROR_RESPONSES, NotFound, described
-from api.responses import csv_response, decode_cursor, json_response, page_of
+from api.responses import cached_json, csv_response, decode_cursor, json_response, page_of
 from api.routes.reports import answer_cells, tag_columns
 from api.schemas.common import (
     Cursor,
@@ -47,6 +48,8 @@ _COLUMNS = (
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def list_checklists(
+    request: Request,
+    state: StateDep,
     session: SessionDep,
     who: Reader,
     forms: FormsDep,
@@ -66,8 +69,12 @@ async def list_checklists(
         rows = _csv_rows(reports.stream_checklists(session, where), tags)
         return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv")
     page = Page(limit, decode_cursor(cursor))
-    items, next_cursor = page_of(await reports.list_checklists(session, where, page), limit)
-    return json_response({"items": items, "next_cursor": next_cursor})
+
+    async def payload(read: AsyncSession) -> dict[str, Any]:
+        items, next_cursor = page_of(await reports.list_checklists(read, where, page), limit)
+        return {"items": items, "next_cursor": next_cursor}
+
+    return await cached_json(state, request, who, payload)
 
 
 @router.get(

@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
-from api.deps import SessionDep, require
+from api.deps import SessionDep, StateDep, require
 from api.errors import ERROR_RESPONSES, Forbidden, NotFound, described
-from api.responses import csv_response, decode_cursor, json_response, mask_phone, page_of
+from api.responses import (
+    cached_json,
+    csv_response,
+    decode_cursor,
+    json_response,
+    mask_phone,
+    page_of,
+)
 from api.schemas.common import (
     Cursor,
     ErrorFilter,
@@ -51,6 +59,8 @@ CSV_COLUMNS = (
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def list_messages(
+    request: Request,
+    state: StateDep,
     session: SessionDep,
     who: Reader,
     direction: Literal["in", "out"] | None = None,
@@ -75,8 +85,12 @@ async def list_messages(
         rows = _csv_rows(messages.stream_messages(session, where), who)
         return csv_response(CSV_COLUMNS, rows, "messages.csv")
     page = Page(limit, decode_cursor(cursor))
-    items, next_cursor = page_of(await messages.list_messages(session, where, page), limit)
-    return json_response({"items": [shown(m, who) for m in items], "next_cursor": next_cursor})
+
+    async def payload(read: AsyncSession) -> dict[str, Any]:
+        items, next_cursor = page_of(await messages.list_messages(read, where, page), limit)
+        return {"items": [shown(m, who) for m in items], "next_cursor": next_cursor}
+
+    return await cached_json(state, request, who, payload)
 
 
 @router.get(

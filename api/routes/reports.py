@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
-from api.deps import FormsDep, SessionDep, require
+from api.deps import FormsDep, SessionDep, StateDep, require
 from api.errors import ERROR_RESPONSES, Conflict, InvalidRequest, NotFound, described
-from api.responses import csv_response, decode_cursor, json_response, page_of
+from api.responses import cached_json, csv_response, decode_cursor, json_response, page_of
 from api.schemas.common import (
     Cursor,
     Format,
@@ -52,6 +53,8 @@ _COLUMNS = (
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def list_reports(
+    request: Request,
+    state: StateDep,
     session: SessionDep,
     who: Reader,
     forms: FormsDep,
@@ -72,8 +75,12 @@ async def list_reports(
         rows = _csv_rows(reports.stream_reports(session, where), _COLUMNS, tags)
         return csv_response([*_COLUMNS, *tags], rows, f"reports-{form}.csv")
     page = Page(limit, decode_cursor(cursor))
-    items, next_cursor = page_of(await reports.list_reports(session, where, page), limit)
-    return json_response({"items": items, "next_cursor": next_cursor})
+
+    async def payload(read: AsyncSession) -> dict[str, Any]:
+        items, next_cursor = page_of(await reports.list_reports(read, where, page), limit)
+        return {"items": items, "next_cursor": next_cursor}
+
+    return await cached_json(state, request, who, payload)
 
 
 @router.get(

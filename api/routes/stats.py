@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
-from api.deps import FormsDep, SessionDep, require
+from api.deps import FormsDep, SessionDep, StateDep, require
 from api.errors import ERROR_RESPONSES, NotFound, described
-from api.responses import csv_response, json_response
+from api.responses import cached_json, csv_response
 from api.schemas.common import Format, IsoTime, RegionFilter
 from api.schemas.stats import CoverageOut, TallyOut
 from gateway.store.queries import coverage as coverage_queries
@@ -43,6 +44,8 @@ _CSV_COLUMNS = (
     responses={404: _UNKNOWN_FORM, 200: {"content": {"text/csv": {}}}},
 )
 async def coverage(
+    request: Request,
+    state: StateDep,
     session: SessionDep,
     who: Reader,
     forms: FormsDep,
@@ -53,26 +56,50 @@ async def coverage(
     format: Format = "json",
 ) -> Response:
     _form(forms, form)
-    moment = at or datetime.now(UTC)
-    stations = [
+    if format == "csv":
+        stations = await _stations(session, form, at or datetime.now(UTC))
+        return csv_response(_CSV_COLUMNS, _rows(_listed(stations, region, reported)),
+                            f"coverage-{form}.csv")  # fmt: skip
+
+    async def payload(read: AsyncSession) -> dict[str, Any]:
+        moment = at or datetime.now(UTC)
+        return _coverage(form, moment, await _stations(read, form, moment), region, reported)
+
+    return await cached_json(state, request, who, payload)
+
+
+async def _stations(session: AsyncSession, form: str, moment: datetime) -> list[dict[str, Any]]:
+    return [
         {**row, "reported": row["first_report_at"] is not None}
         for row in await coverage_queries.coverage(session, form, moment)
     ]
-    by_region: dict[str, list[dict[str, Any]]] = {}
-    for station in stations:
-        by_region.setdefault(station["region"], []).append(station)
-    listed = [
+
+
+def _listed(
+    stations: list[dict[str, Any]], region: str | None, reported: bool | None
+) -> list[dict[str, Any]]:
+    return [
         s for s in stations
         if (region is None or s["region"] == region)
         and (reported is None or s["reported"] == reported)
     ]  # fmt: skip
-    if format == "csv":
-        return csv_response(_CSV_COLUMNS, _rows(listed), f"coverage-{form}.csv")
-    return json_response({
+
+
+def _coverage(
+    form: str,
+    moment: datetime,
+    stations: list[dict[str, Any]],
+    region: str | None,
+    reported: bool | None,
+) -> dict[str, Any]:
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    for station in stations:
+        by_region.setdefault(station["region"], []).append(station)
+    return {
         "form": form, "at": moment, "totals": _totals(stations),
         "by_region": {name: _totals(rows) for name, rows in sorted(by_region.items())},
-        "stations": listed,
-    })  # fmt: skip
+        "stations": _listed(stations, region, reported),
+    }  # fmt: skip
 
 
 def _totals(stations: list[dict[str, Any]]) -> dict[str, Any]:
@@ -100,6 +127,8 @@ async def _rows(stations: Iterable[dict[str, Any]]) -> AsyncIterator[list[Any]]:
     responses={404: _UNKNOWN_FORM},
 )
 async def tallies(
+    request: Request,
+    state: StateDep,
     session: SessionDep,
     who: Reader,
     forms: FormsDep,
@@ -108,9 +137,12 @@ async def tallies(
     language: Annotated[str | None, Query(pattern="^(ky|ru|en)$")] = None,
 ) -> Response:
     definition = _form(forms, form)
-    language = language or (forms.default_language if forms else "en")
-    cells = await tally_queries.tally_cells(session, form, region)
-    return json_response(_tally(definition, cells, language))
+    chosen = language or (forms.default_language if forms else "en")
+
+    async def payload(read: AsyncSession) -> dict[str, Any]:
+        return _tally(definition, await tally_queries.tally_cells(read, form, region), chosen)
+
+    return await cached_json(state, request, who, payload)
 
 
 def _form(forms: Deployment | None, code: str) -> Form:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.store.queries.rows import as_dicts
+
 __all__ = ["coverage"]
 
 # Two index probes per station (ix_reports_coverage): cheap for 500 stations whatever the
@@ -36,4 +38,4 @@ ORDER BY station.code
 async def coverage(session: AsyncSession, form: str, at: datetime) -> list[dict[str, Any]]:
     """Every sampled station with its first and last report of ``form`` up to ``at``."""
     rows = await session.execute(_COVERAGE, {"form": form, "at": at})
-    return [dict(row) for row in rows.mappings()]
+    return as_dicts(rows)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import InboundPartRow, Message, Observer, Report
 from gateway.store.queries.filters import MessageFilter, Page
+from gateway.store.queries.rows import as_dicts
 
 __all__ = ["get_message", "list_messages", "stream_messages"]
 
@@ -56,7 +57,7 @@ async def list_messages(
     statement = _filtered(where).order_by(Message.id.desc()).limit(page.limit + 1)
     if page.before is not None:
         statement = statement.where(Message.id < page.before)
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))
 
 
 async def stream_messages(

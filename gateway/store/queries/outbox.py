@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import Broadcast, OutboxMessage
 from gateway.store.queries.filters import Page
+from gateway.store.queries.rows import as_dicts
 
 __all__ = ["add_broadcast", "broadcasts_since", "list_outbox", "outbox_depth"]
 
@@ -29,7 +30,7 @@ async def list_outbox(
         statement = statement.where(OutboxMessage.status == status)
     if page.before is not None:
         statement = statement.where(OutboxMessage.id < page.before)
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))
 
 
 async def outbox_depth(session: AsyncSession) -> dict[str, int]:

@@ -16,6 +16,7 @@ from gateway.store.models import (
     Station,
 )
 from gateway.store.queries.filters import Page, ReportFilter
+from gateway.store.queries.rows import as_dicts
 
 __all__ = [
     "checklist_versions",
@@ -60,7 +61,7 @@ async def list_reports(
     statement = _reports(where).order_by(Report.id.desc()).limit(page.limit + 1)
     if page.before is not None:
         statement = statement.where(Report.id < page.before)
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))
 
 
 async def stream_reports(
@@ -142,7 +143,7 @@ async def list_checklists(
     statement = _checklists(where).order_by(Checklist.id.desc()).limit(page.limit + 1)
     if page.before is not None:
         statement = statement.where(Checklist.id < page.before)
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))
 
 
 async def stream_checklists(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import Observer, Station
+from gateway.store.queries.rows import as_dicts
 
 __all__ = ["get_observer", "get_station", "list_observers", "list_stations", "observer_phones"]
 
@@ -33,7 +34,7 @@ async def list_stations(
         statement = statement.where(Station.region == region)
     if after is not None:
         statement = statement.where(Station.code > after)
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))
 
 
 async def get_station(session: AsyncSession, code: str) -> dict[str, Any] | None:
@@ -59,7 +60,7 @@ async def list_observers(
         statement = statement.where(Observer.station_code.in_(in_region))
     if after is not None:
         statement = statement.where(Observer.code > after)
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))
 
 
 async def get_observer(session: AsyncSession, code: str) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import Message, Modem
+from gateway.store.queries.rows import as_dicts
 
 __all__ = ["error_counts", "list_modems", "message_counts", "ping"]
 
@@ -18,7 +19,7 @@ async def list_modems(session: AsyncSession) -> list[dict[str, Any]]:
         Modem.imsi, Modem.imei, Modem.device, Modem.label, Modem.last_status, Modem.last_seen_at,
         func.extract("epoch", func.now() - Modem.last_seen_at).label("age_s"),
     ).order_by(Modem.last_seen_at.desc())  # fmt: skip
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))
 
 
 async def message_counts(session: AsyncSession) -> list[tuple[str, str, int]]:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import TallyCell
+from gateway.store.queries.rows import as_dicts
 
 __all__ = ["tally_cells"]
 
@@ -20,4 +21,4 @@ async def tally_cells(session: AsyncSession, form: str, region: str | None) -> l
     ).where(TallyCell.form_code == form, TallyCell.reports > 0)  # fmt: skip
     if region is not None:
         statement = statement.where(TallyCell.region == region)
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import ApiToken
+from gateway.store.queries.rows import as_dicts
 
 __all__ = ["add_token", "list_tokens", "revoke_token", "token_by_prefix", "touch_token"]
 
@@ -33,7 +34,7 @@ async def list_tokens(session: AsyncSession) -> list[dict[str, Any]]:
         ApiToken.id, ApiToken.name, ApiToken.scope, ApiToken.prefix, ApiToken.created_at,
         ApiToken.last_used_at, ApiToken.revoked_at,
     ).order_by(ApiToken.id)  # fmt: skip
-    return [dict(row) for row in (await session.execute(statement)).mappings()]
+    return as_dicts(await session.execute(statement))
 
 
 async def revoke_token(session: AsyncSession, key: str) -> int:

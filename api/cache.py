@@ -1,0 +1,94 @@
+"""A short-lived cache of identical GET answers: dashboards poll the same coverage, tallies and
+newest pages all day, and fifty of them should cost one query, not fifty.
+
+An answer is served from memory for ``ttl_s`` (``SHAILOO_API__CACHE_S``, 1 s; 0 turns it off).
+When it is older, the next request still gets it at once while one background task computes
+the new one (stale-while-revalidate), up to ``STALE_FACTOR`` times the TTL; past that, or the
+first time, the request waits, and concurrent requests for the same answer share one
+computation. Keys hold the path, the query string and whether the caller may see personal data,
+so a ``read`` token never gets what was computed for ``read:pii``. Each API process has its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+
+__all__ = ["STALE_FACTOR", "ResponseCache"]
+
+_LOGGER = logging.getLogger(__name__)
+STALE_FACTOR = 5.0
+MAX_ENTRIES = 2000
+
+Compute = Callable[[], Awaitable[bytes]]
+
+
+class ResponseCache:
+    """See the module docstring."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._computing: dict[Hashable, asyncio.Future[bytes]] = {}
+        self._refreshes: set[asyncio.Task[bytes]] = set()
+
+    async def get(self, key: Hashable, compute: Compute) -> bytes:
+        """The answer for ``key``: cached, or from ``compute`` (which opens its own session:
+        it may outlive the request that started it)."""
+        if self.ttl_s <= 0:
+            return await compute()
+        entry = self._entries.get(key)
+        if entry is not None:
+            age = time.monotonic() - entry[0]
+            if age >= self.ttl_s and key not in self._computing:
+                self._refresh(key, compute)
+            if age < self.ttl_s * STALE_FACTOR:
+                return entry[1]
+        return await self._computed(key, compute)
+
+    async def close(self) -> None:
+        """Stop background refreshes (the application is shutting down)."""
+        for task in list(self._refreshes):
+            task.cancel()
+        await asyncio.gather(*self._refreshes, return_exceptions=True)
+
+    async def _computed(self, key: Hashable, compute: Compute) -> bytes:
+        pending = self._computing.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._computing[key] = future
+        try:
+            body = await compute()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unawaited failure is not logged twice
+            raise
+        finally:
+            del self._computing[key]
+        future.set_result(body)
+        self._store(key, body)
+        return body
+
+    def _refresh(self, key: Hashable, compute: Compute) -> None:
+        task = asyncio.get_running_loop().create_task(self._computed(key, compute))
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshed)
+
+    def _refreshed(self, task: asyncio.Task[bytes]) -> None:
+        self._refreshes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.warning("refreshing a cached answer failed (%s); serving the last one",
+                            type(task.exception()).__name__)  # fmt: skip
+
+    def _store(self, key: Hashable, body: bytes) -> None:
+        self._entries[key] = (time.monotonic(), body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)

@@ -81,10 +81,12 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     return check
 
 
-async def _forms(state: StateDep, session: SessionDep) -> Deployment | None:
+async def _forms(state: StateDep) -> Deployment | None:
+    # Read again every few seconds (a session only then), so `shailoo forms load` shows soon.
     now = time.monotonic()
     if state.forms is None or now - state.forms_read > _FORMS_CACHE_S:
-        stored = await repository.latest_forms(session)
+        async with state.db.session() as session:
+            stored = await repository.latest_forms(session)
         if stored is not None:
             state.forms = Deployment.model_validate(stored.definition)
         state.forms_read = now

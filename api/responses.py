@@ -31,6 +31,7 @@ __all__ = [
     "json_response",
     "mask_phone",
     "page_of",
+    "streamed",
 ]
 
 
@@ -49,6 +50,15 @@ async def cached_json(
 
     key = (request.url.path, request.url.query, who.sees_pii)
     return Response(await state.cache.get(key, compute), media_type="application/json")
+
+
+async def streamed(
+    state: ApiState, rows: Callable[[AsyncSession], AsyncIterator[dict[str, Any]]]
+) -> AsyncIterator[dict[str, Any]]:
+    """``rows(session)`` in a session of its own, open while a streamed response is sent."""
+    async with state.db.session() as session:
+        async for row in rows(session):
+            yield row
 
 
 def json_response(payload: Any, status: int = 200) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import socket
 from collections.abc import AsyncIterator, Generator
@@ -75,6 +76,8 @@ def from_settings() -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await open_database(settings)
         app.state.api = api_state(db, settings.api)
+        gc.collect()
+        gc.freeze()  # as create_app's own lifespan does, which this one replaces
         try:
             yield
         finally:

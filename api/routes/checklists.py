@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, StateDep, require
 from api.errors import ERROR_RESPONSES, NotFound, described
-from api.responses import cached_json, csv_response, decode_cursor, json_response, page_of
+from api.responses import (
+    cached_json,
+    csv_response,
+    decode_cursor,
+    json_response,
+    page_of,
+    streamed,
+)
 from api.routes.reports import answer_cells, tag_columns
 from api.schemas.common import (
     Cursor,
@@ -50,7 +57,6 @@ _COLUMNS = (
 async def list_checklists(
     request: Request,
     state: StateDep,
-    session: SessionDep,
     who: Reader,
     forms: FormsDep,
     form: FormFilter = None,
@@ -66,7 +72,7 @@ async def list_checklists(
     where = ReportFilter(form, observer, station, region, since, until)
     if format == "csv":
         tags = tag_columns(forms, form)
-        rows = _csv_rows(reports.stream_checklists(session, where), tags)
+        rows = _csv_rows(streamed(state, lambda read: reports.stream_checklists(read, where)), tags)
         return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv")
     page = Page(limit, decode_cursor(cursor))
 

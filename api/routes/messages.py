@@ -18,6 +18,7 @@ from api.responses import (
     json_response,
     mask_phone,
     page_of,
+    streamed,
 )
 from api.schemas.common import (
     Cursor,
@@ -61,7 +62,6 @@ CSV_COLUMNS = (
 async def list_messages(
     request: Request,
     state: StateDep,
-    session: SessionDep,
     who: Reader,
     direction: Literal["in", "out"] | None = None,
     status: StatusFilter = None,
@@ -82,7 +82,7 @@ async def list_messages(
     where = MessageFilter(direction, status, error_code, form, observer, station, sender,
                           since, until, q)  # fmt: skip
     if format == "csv":
-        rows = _csv_rows(messages.stream_messages(session, where), who)
+        rows = _csv_rows(streamed(state, lambda read: messages.stream_messages(read, where)), who)
         return csv_response(CSV_COLUMNS, rows, "messages.csv")
     page = Page(limit, decode_cursor(cursor))
 

@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, StateDep, require
 from api.errors import ERROR_RESPONSES, Conflict, InvalidRequest, NotFound, described
-from api.responses import cached_json, csv_response, decode_cursor, json_response, page_of
+from api.responses import (
+    cached_json,
+    csv_response,
+    decode_cursor,
+    json_response,
+    page_of,
+    streamed,
+)
 from api.schemas.common import (
     Cursor,
     Format,
@@ -55,7 +62,6 @@ _COLUMNS = (
 async def list_reports(
     request: Request,
     state: StateDep,
-    session: SessionDep,
     who: Reader,
     forms: FormsDep,
     form: FormFilter = None,
@@ -72,7 +78,9 @@ async def list_reports(
     where = ReportFilter(form, observer, station, region, since, until, quarantined)
     if format == "csv":
         tags = tag_columns(forms, form)
-        rows = _csv_rows(reports.stream_reports(session, where), _COLUMNS, tags)
+        rows = _csv_rows(
+            streamed(state, lambda read: reports.stream_reports(read, where)), _COLUMNS, tags
+        )
         return csv_response([*_COLUMNS, *tags], rows, f"reports-{form}.csv")
     page = Page(limit, decode_cursor(cursor))
 

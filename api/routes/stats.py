@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
-from api.deps import FormsDep, SessionDep, StateDep, require
+from api.deps import FormsDep, StateDep, require
 from api.errors import ERROR_RESPONSES, NotFound, described
 from api.responses import cached_json, csv_response
 from api.schemas.common import Format, IsoTime, RegionFilter
@@ -46,7 +46,6 @@ _CSV_COLUMNS = (
 async def coverage(
     request: Request,
     state: StateDep,
-    session: SessionDep,
     who: Reader,
     forms: FormsDep,
     form: FormCode,
@@ -57,7 +56,8 @@ async def coverage(
 ) -> Response:
     _form(forms, form)
     if format == "csv":
-        stations = await _stations(session, form, at or datetime.now(UTC))
+        async with state.db.session() as session:
+            stations = await _stations(session, form, at or datetime.now(UTC))
         return csv_response(_CSV_COLUMNS, _rows(_listed(stations, region, reported)),
                             f"coverage-{form}.csv")  # fmt: skip
 
@@ -129,7 +129,6 @@ async def _rows(stations: Iterable[dict[str, Any]]) -> AsyncIterator[list[Any]]:
 async def tallies(
     request: Request,
     state: StateDep,
-    session: SessionDep,
     who: Reader,
     forms: FormsDep,
     form: FormCode,

@@ -31,6 +31,11 @@ per endpoint, after a 1 s warm-up that is not counted:
 - ``/api/v1/coverage?form=OP`` (target: p99 under 50 ms);
 - ``/api/v1/tallies?form=RS`` over 200,000 results reports (target: p99 under 200 ms).
 
+The server runs with its defaults, so the identical newest page, coverage and tallies that 50
+dashboards poll are answered from the API's one-second response cache (``api/cache.py``) and
+recomputed about once a second per worker; the station and cursor variants differ from request
+to request and are computed every time: they show what a query costs.
+
 With a closed loop, latency and throughput are tied (Little's law): 50 clients at R requests/s
 wait 50/R s on average. Each endpoint's cost is therefore printed too: its latency with one
 client alone for 2 s, and the CPU time per request of the API processes and of PostgreSQL

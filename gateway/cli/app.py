@@ -25,11 +25,14 @@ app = typer.Typer(
         "shailoo checks each SMS against your forms file and replies in ky, ru or en.\n\n"
         "Start with 'shailoo forms check FILE', then try messages with "
         "'shailoo parse --forms FILE \"OP 1234 A1\"'. No modem yet? 'shailoo modem emulate' "
-        "gives you a virtual one."
+        "gives you a virtual one, and 'shailoo demo' a whole simulated election day.\n\n"
+        "The night before: shailoo db upgrade, forms load, roster import, modem probe, token "
+        "create, then shailoo run. docs/runbook.md walks through it and through election day."
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings' wrapped lines flow as paragraphs
 )
 
 

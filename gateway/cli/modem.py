@@ -20,7 +20,10 @@ from modem.pdu import DecodedPDU, decode_pdu
 
 __all__ = ["decode", "emulate", "pdu_json"]
 
-modem_app = typer.Typer(help="GSM modems: a virtual one for dry runs.", no_args_is_help=True)
+modem_app = typer.Typer(
+    help="GSM modems: check one after plugging it in (probe), or run a virtual one (emulate).",
+    no_args_is_help=True,
+)
 pdu_app = typer.Typer(help="SMS PDUs as modems list them.", no_args_is_help=True)
 app.add_typer(modem_app, name="modem")
 app.add_typer(pdu_app, name="pdu")

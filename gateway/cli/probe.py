@@ -72,7 +72,7 @@ def probe(
 
     Every line is ok, warn or fail, and says what to do when it is not ok. The exit status is
     1 when a line failed (warnings do not fail). With no DEVICE, lists the candidate serial
-    devices (/dev/serial/by-id/*, /dev/ttyUSB*, /dev/ttyACM*) and which answer AT.
+    devices (`/dev/serial/by-id/*`, `/dev/ttyUSB*`, `/dev/ttyACM*`) and which answer AT.
     """
     # A short --timeout speeds up knocking on silent ports; later commands (storage
     # selection on a full SIM) may need a little longer even on a healthy modem.

@@ -66,10 +66,12 @@ def run(
         int | None, typer.Option(help="The API's port [settings: api.port, 8080].")
     ] = None,
 ) -> None:
-    """Run the gateway: receive SMS from the modems, store, parse, reply; and serve the REST
-    API (http://127.0.0.1:8080/docs) unless --no-api. Ctrl-C stops it.
+    """Run the gateway: receive SMS, store, parse, reply, and serve the REST API.
 
-    Settings come from SHAILOO_* variables and shailoo.toml (see the README); with no
+    The API is on http://127.0.0.1:8080 (documentation at /docs) unless --no-api. Ctrl-C or
+    SIGTERM stops it cleanly.
+
+    Settings come from `SHAILOO_*` variables and shailoo.toml (see the README); with no
     database URL an embedded PostgreSQL runs in the data directory.
     """
     settings = get_settings()
@@ -269,8 +271,10 @@ def demo(
         int, typer.Option(help="Serve the REST API on this port (0: not at all).")
     ] = 8080,
 ) -> None:
-    """A whole election day on this machine: embedded PostgreSQL, an emulated modem, a roster
-    of 500 stations and 1,000 observers, and simulated observers texting. Ctrl-C stops it."""
+    """A whole simulated election day on this machine. Ctrl-C stops it.
+
+    An embedded PostgreSQL, an emulated modem, a roster of 500 stations and 1,000 observers,
+    simulated observers texting, and the REST API with a token to try it."""
     if not forms.is_file():
         fail(f"{forms}: no such forms file; run this from the shailoo folder or pass --forms")
     configure_logging("WARNING")

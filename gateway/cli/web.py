@@ -34,8 +34,9 @@ def api_command(
         int, typer.Option(min=1, help="Processes serving the API (for more readers).")
     ] = 1,
 ) -> None:
-    """Serve only the REST API (no modems), e.g. beside 'shailoo run --no-api' or as more
-    readers of one database. OpenAPI documentation at /docs."""
+    """Serve only the REST API (no modems). Documentation at /docs.
+
+    For more readers of one database next to 'shailoo run', or beside 'shailoo run --no-api'."""
     settings = _with_address(get_settings(), host, port)
     configure_logging(settings.log_level, settings.log_format)
     if workers > 1:

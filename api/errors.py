@@ -180,8 +180,8 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     _LOGGER.warning("database unavailable on %s: %s", request.url.path, exc)
-    detail = "the database cannot be reached; retry shortly"
-    return _json(503, {"error": "DATABASE_UNAVAILABLE", "detail": detail}, {"Retry-After": "5"})
+    down = Unavailable("the database cannot be reached; retry shortly")
+    return _json(down.status, down.body(), {"Retry-After": "5"})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-__all__ = ["MessageFilter", "Page", "ReportFilter"]
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
+
+__all__ = ["MessageFilter", "Page", "ReportFilter", "narrowed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +48,25 @@ class ReportFilter:
     since: datetime | None = None
     until: datetime | None = None
     quarantined: bool | None = None
+
+
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def narrowed(
+    statement: AnySelect,
+    equal: Mapping[Any, object],
+    moment: InstrumentedAttribute[datetime],
+    since: datetime | None,
+    until: datetime | None,
+) -> AnySelect:
+    """``statement`` with each column of ``equal`` equal to its value (None: any), and
+    ``moment`` in [since, until)."""
+    for column, value in equal.items():
+        if value is not None:
+            statement = statement.where(column == value)
+    if since is not None:
+        statement = statement.where(moment >= since)
+    if until is not None:
+        statement = statement.where(moment < until)
+    return statement

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, func, literal, literal_column, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import InboundPartRow, Message, Observer, Report
-from gateway.store.queries.filters import MessageFilter, Page
+from gateway.store.queries.filters import MessageFilter, Page, narrowed
 from gateway.store.queries.rows import as_dicts
 
 __all__ = ["get_message", "list_messages", "stream_messages"]
@@ -22,14 +22,11 @@ _COLUMNS = (
 
 
 def _filtered(where: MessageFilter) -> Select[*tuple[Any, ...]]:
-    statement: Select[*tuple[Any, ...]] = select(*_COLUMNS)
-    conditions = {
+    equal = {
         Message.direction: where.direction, Message.status: where.status,
         Message.form_code: where.form, Message.observer_code: where.observer,
     }  # fmt: skip
-    for column, value in conditions.items():
-        if value is not None:
-            statement = statement.where(column == value)
+    statement = narrowed(select(*_COLUMNS), equal, Message.created_at, where.since, where.until)
     if where.error_code is not None:
         statement = statement.where(literal(where.error_code) == func.any(Message.error_codes))
     if where.sender is not None:
@@ -38,10 +35,6 @@ def _filtered(where: MessageFilter) -> Select[*tuple[Any, ...]]:
     if where.station is not None:
         at_station = select(Observer.code).where(Observer.station_code == where.station)
         statement = statement.where(Message.observer_code.in_(at_station))
-    if where.since is not None:
-        statement = statement.where(Message.created_at >= where.since)
-    if where.until is not None:
-        statement = statement.where(Message.created_at < where.until)
     if where.q:
         # The literal 'simple' (not a bound parameter) lets PostgreSQL use the GIN index.
         vector: ColumnElement[Any] = literal_column("to_tsvector('simple', messages.text)")

@@ -15,7 +15,7 @@ from gateway.store.models import (
     Report,
     Station,
 )
-from gateway.store.queries.filters import Page, ReportFilter
+from gateway.store.queries.filters import Page, ReportFilter, narrowed
 from gateway.store.queries.rows import as_dicts
 
 __all__ = [
@@ -39,19 +39,12 @@ _REPORT_COLUMNS = (
 
 def _reports(where: ReportFilter) -> Select[Any]:
     statement = select(*_REPORT_COLUMNS).outerjoin(Station, Station.code == Report.station_code)
-    conditions = {
+    equal = {
         Report.form_code: where.form, Report.observer_code: where.observer,
         Report.station_code: where.station, Station.region: where.region,
         Report.quarantined: where.quarantined,
     }  # fmt: skip
-    for column, value in conditions.items():
-        if value is not None:
-            statement = statement.where(column == value)
-    if where.since is not None:
-        statement = statement.where(Report.created_at >= where.since)
-    if where.until is not None:
-        statement = statement.where(Report.created_at < where.until)
-    return statement
+    return narrowed(statement, equal, Report.created_at, where.since, where.until)
 
 
 async def list_reports(
@@ -122,18 +115,11 @@ def _checklists(where: ReportFilter) -> Select[Any]:
     statement = select(*_CHECKLIST_COLUMNS).outerjoin(
         Station, Station.code == Checklist.station_code
     )
-    conditions = {
+    equal = {
         Checklist.form_code: where.form, Checklist.observer_code: where.observer,
         Checklist.station_code: where.station, Station.region: where.region,
     }  # fmt: skip
-    for column, value in conditions.items():
-        if value is not None:
-            statement = statement.where(column == value)
-    if where.since is not None:
-        statement = statement.where(Checklist.updated_at >= where.since)
-    if where.until is not None:
-        statement = statement.where(Checklist.updated_at < where.until)
-    return statement
+    return narrowed(statement, equal, Checklist.updated_at, where.since, where.until)
 
 
 async def list_checklists(

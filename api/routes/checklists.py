@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -19,7 +18,7 @@ from api.responses import (
     page_of,
     streamed,
 )
-from api.routes.reports import answer_cells, tag_columns
+from api.routes.reports import answer_rows, tag_columns
 from api.schemas.common import (
     Cursor,
     Format,
@@ -72,7 +71,9 @@ async def list_checklists(
     where = ReportFilter(form, observer, station, region, since, until)
     if format == "csv":
         tags = tag_columns(forms, form)
-        rows = _csv_rows(streamed(state, lambda read: reports.stream_checklists(read, where)), tags)
+        rows = answer_rows(
+            streamed(state, lambda read: reports.stream_checklists(read, where)), _COLUMNS, tags
+        )
         return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv")
     page = Page(limit, decode_cursor(cursor))
 
@@ -96,10 +97,3 @@ async def checklist_versions(
     if versions is None:
         raise NotFound(f"no checklist {checklist_id}")
     return json_response(versions)
-
-
-async def _csv_rows(
-    rows: AsyncIterator[dict[str, Any]], tags: list[str]
-) -> AsyncIterator[list[Any]]:
-    async for row in rows:
-        yield [*(row[column] for column in _COLUMNS), *answer_cells(row["answers"], tags)]

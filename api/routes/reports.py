@@ -37,7 +37,7 @@ from gateway.store.queries.filters import Page, ReportFilter
 from gateway.store.tallies import Cells, add_cells, remove_cells
 from parser import Deployment
 
-__all__ = ["answer_cells", "router", "tag_columns"]
+__all__ = ["answer_cells", "answer_rows", "router", "tag_columns"]
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], responses=ERROR_RESPONSES)
 Reader = Annotated[Principal, Depends(require(Scope.READ))]
@@ -78,7 +78,7 @@ async def list_reports(
     where = ReportFilter(form, observer, station, region, since, until, quarantined)
     if format == "csv":
         tags = tag_columns(forms, form)
-        rows = _csv_rows(
+        rows = answer_rows(
             streamed(state, lambda read: reports.stream_reports(read, where)), _COLUMNS, tags
         )
         return csv_response([*_COLUMNS, *tags], rows, f"reports-{form}.csv")
@@ -199,8 +199,9 @@ def answer_cells(answers: dict[str, Any], tags: Sequence[str]) -> list[Any]:
     return cells
 
 
-async def _csv_rows(
+async def answer_rows(
     rows: AsyncIterator[dict[str, Any]], columns: Sequence[str], tags: Sequence[str]
 ) -> AsyncIterator[list[Any]]:
+    """CSV rows: ``columns`` of each row, then one cell per question tag."""
     async for row in rows:
         yield [*(row[column] for column in columns), *answer_cells(row["answers"], tags)]

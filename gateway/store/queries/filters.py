@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
-__all__ = ["MessageFilter", "Page", "ReportFilter", "narrowed"]
+__all__ = ["MessageFilter", "Page", "ReportFilter", "narrowed", "newest_first"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +70,10 @@ def narrowed(
     if until is not None:
         statement = statement.where(moment < until)
     return statement
+
+
+def newest_first(statement: AnySelect, key: InstrumentedAttribute[int], page: Page) -> AnySelect:
+    """One page of ``statement`` by ``key`` descending, below ``page.before``; one row more
+    than the page, which tells the caller that another page follows."""
+    statement = statement.order_by(key.desc()).limit(page.limit + 1)
+    return statement if page.before is None else statement.where(key < page.before)

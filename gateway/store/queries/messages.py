@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, func, literal, literal_column, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import InboundPartRow, Message, Observer, Report
-from gateway.store.queries.filters import MessageFilter, Page, narrowed
+from gateway.store.queries.filters import MessageFilter, Page, narrowed, newest_first
 from gateway.store.queries.rows import as_dicts
 
 __all__ = ["get_message", "list_messages", "stream_messages"]
@@ -47,9 +47,7 @@ async def list_messages(
     session: AsyncSession, where: MessageFilter, page: Page
 ) -> list[dict[str, Any]]:
     """One page of messages, newest first; ``page.limit + 1`` rows tell whether more follow."""
-    statement = _filtered(where).order_by(Message.id.desc()).limit(page.limit + 1)
-    if page.before is not None:
-        statement = statement.where(Message.id < page.before)
+    statement = newest_first(_filtered(where), Message.id, page)
     return as_dicts(await session.execute(statement))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store.models import Broadcast, OutboxMessage
-from gateway.store.queries.filters import Page
+from gateway.store.queries.filters import Page, newest_first
 from gateway.store.queries.rows import as_dicts
 
 __all__ = ["add_broadcast", "broadcasts_since", "list_outbox", "outbox_depth"]
@@ -24,13 +24,10 @@ async def list_outbox(
                OutboxMessage.status, OutboxMessage.attempts, OutboxMessage.last_error,
                OutboxMessage.modem_imsi, OutboxMessage.in_reply_to, OutboxMessage.broadcast_id,
                OutboxMessage.created_at, OutboxMessage.next_attempt_at, OutboxMessage.sent_at)
-        .order_by(OutboxMessage.id.desc()).limit(page.limit + 1)
     )  # fmt: skip
     if status is not None:
         statement = statement.where(OutboxMessage.status == status)
-    if page.before is not None:
-        statement = statement.where(OutboxMessage.id < page.before)
-    return as_dicts(await session.execute(statement))
+    return as_dicts(await session.execute(newest_first(statement, OutboxMessage.id, page)))
 
 
 async def outbox_depth(session: AsyncSession) -> dict[str, int]:

@@ -15,7 +15,7 @@ from gateway.store.models import (
     Report,
     Station,
 )
-from gateway.store.queries.filters import Page, ReportFilter, narrowed
+from gateway.store.queries.filters import Page, ReportFilter, narrowed, newest_first
 from gateway.store.queries.rows import as_dicts
 
 __all__ = [
@@ -51,9 +51,7 @@ async def list_reports(
     session: AsyncSession, where: ReportFilter, page: Page
 ) -> list[dict[str, Any]]:
     """One page of reports, newest first (``page.limit + 1`` rows: one more tells of more)."""
-    statement = _reports(where).order_by(Report.id.desc()).limit(page.limit + 1)
-    if page.before is not None:
-        statement = statement.where(Report.id < page.before)
+    statement = newest_first(_reports(where), Report.id, page)
     return as_dicts(await session.execute(statement))
 
 
@@ -126,9 +124,7 @@ async def list_checklists(
     session: AsyncSession, where: ReportFilter, page: Page
 ) -> list[dict[str, Any]]:
     """One page of current checklists, newest first."""
-    statement = _checklists(where).order_by(Checklist.id.desc()).limit(page.limit + 1)
-    if page.before is not None:
-        statement = statement.where(Checklist.id < page.before)
+    statement = newest_first(_checklists(where), Checklist.id, page)
     return as_dicts(await session.execute(statement))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from gateway.config import Settings
@@ -12,9 +14,19 @@ from gateway.store.db import Database
 from gateway.store.migrate import current_revision, head_revision, upgrade
 from parser import Deployment, FormsError, load_forms
 
-__all__ = ["load_deployment", "open_database", "save_forms_file"]
+__all__ = ["database_of", "load_deployment", "open_database", "save_forms_file"]
 
 _LOGGER = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def database_of(settings: Settings, *, migrate: bool = False) -> AsyncIterator[Database]:
+    """``open_database`` for the length of a block, closed after it (a command's usual need)."""
+    db = await open_database(settings, migrate=migrate)
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 async def open_database(settings: Settings, *, migrate: bool = False) -> Database:

@@ -17,7 +17,7 @@ from rich.progress import Progress
 from api import create_app
 from api.serve import bind, serve
 from gateway.backup import backup, restore
-from gateway.bootstrap import load_deployment, open_database, save_forms_file
+from gateway.bootstrap import database_of, load_deployment, open_database, save_forms_file
 from gateway.cli.app import app, fail
 from gateway.cli.forms import forms_app
 from gateway.config import ModemConfig, Settings, get_settings
@@ -133,11 +133,8 @@ def db_upgrade() -> None:
     configure_logging(settings.log_level, settings.log_format)
 
     async def go() -> str:
-        db = await open_database(settings, migrate=True)
-        try:
+        async with database_of(settings, migrate=True) as db:
             return str(await current_revision(db))
-        finally:
-            await db.close()
 
     typer.echo(f"database at revision {run_async(go)} (head {head_revision()})")
 
@@ -152,11 +149,8 @@ def db_backup(
     settings = get_settings()
 
     async def go() -> None:
-        db = await open_database(settings)
-        try:
+        async with database_of(settings) as db:
             await backup(db.url, file)
-        finally:
-            await db.close()
 
     run_async(go)
     size = file.stat().st_size / 1e6
@@ -193,12 +187,9 @@ def forms_load(file: Annotated[Path, typer.Argument(help="The forms file (YAML).
     settings = get_settings()
 
     async def go() -> str:
-        db = await open_database(settings)
-        try:
+        async with database_of(settings) as db:
             deployment = await save_forms_file(db, file)
             return f"{deployment.deployment}: {len(deployment.forms)} form(s) loaded"
-        finally:
-            await db.close()
 
     typer.echo(run_async(go))
 
@@ -216,8 +207,7 @@ def roster_import(
 
 
 async def _import(settings: Settings, files: list[Path]) -> str:
-    db = await open_database(settings)
-    try:
+    async with database_of(settings) as db:
         async with db.session() as session:
             known = await repository.station_codes(session)
         roster = read_roster(files, known)
@@ -225,8 +215,6 @@ async def _import(settings: Settings, files: list[Path]) -> str:
             await _upsert(db, progress, "stations", roster.stations, repository.upsert_stations)
             await _upsert(db, progress, "observers", roster.observers, repository.upsert_observers)
         return f"imported {len(roster.stations)} station(s), {len(roster.observers)} observer(s)"
-    finally:
-        await db.close()
 
 
 async def _upsert(

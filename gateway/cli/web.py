@@ -10,7 +10,7 @@ import uvicorn
 from api import create_app
 from api.auth import Scope, make_token, token_hash
 from api.serve import bind, serve
-from gateway.bootstrap import open_database
+from gateway.bootstrap import database_of
 from gateway.cli.app import app, fail
 from gateway.cli.service import run_async, stop_on_signals
 from gateway.config import Settings, get_settings
@@ -51,13 +51,10 @@ def api_command(
 
 async def _serve_api(settings: Settings) -> None:
     stop = stop_on_signals()
-    db = await open_database(settings)
-    try:
+    async with database_of(settings) as db:
         listener = bind(settings.api.host, settings.api.port)
         typer.echo(f"API on http://{settings.api.host}:{settings.api.port} (docs at /docs)")
         await serve(create_app(db, settings.api), listener, stop)
-    finally:
-        await db.close()
 
 
 def _with_address(settings: Settings, host: str | None, port: int | None) -> Settings:
@@ -76,15 +73,12 @@ def token_create(
     settings = get_settings()
 
     async def go() -> str:
-        db = await open_database(settings)
-        try:
+        async with database_of(settings) as db:
             async with db.session() as session:
                 token, prefix = make_token()
                 await tokens.add_token(session, name, scope.value, prefix, token_hash(token))
                 await session.commit()
             return token
-        finally:
-            await db.close()
 
     token = run_async(go)
     typer.echo(token)
@@ -101,12 +95,8 @@ def token_list() -> None:
     settings = get_settings()
 
     async def go() -> list[str]:
-        db = await open_database(settings)
-        try:
-            async with db.session() as session:
-                rows = await tokens.list_tokens(session)
-        finally:
-            await db.close()
+        async with database_of(settings) as db, db.session() as session:
+            rows = await tokens.list_tokens(session)
         return [
             f"{row['id']:>4}  {row['prefix']}  {row['scope']:<8}  {row['name']:<20}  "
             f"created {row['created_at']:%Y-%m-%d %H:%M}  "
@@ -128,14 +118,11 @@ def token_revoke(
     settings = get_settings()
 
     async def go() -> int:
-        db = await open_database(settings)
-        try:
+        async with database_of(settings) as db:
             async with db.session() as session:
                 count = await tokens.revoke_token(session, key)
                 await session.commit()
             return count
-        finally:
-            await db.close()
 
     count = run_async(go)
     if not count:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -123,6 +123,9 @@ def _fuzz(operation: schemathesis.APIOperation, mode: GenerationMode, token: str
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
               database=None)  # fmt: skip
     def check(case: schemathesis.Case) -> None:
+        # A query string carries text only: an "invalid" object or list for a one-value
+        # parameter is sent as text that may be perfectly valid, so there is nothing to refuse.
+        assume(not any(isinstance(v, dict | list) for v in (case.query or {}).values()))
         follow = str((case.query or {}).get("follow", "true")).lower()
         if case.path == "/api/v1/events" and follow in _TRUE:  # a followed feed never ends
             case.query = {**(case.query or {}), "follow": "false"}

@@ -26,7 +26,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict parser/ modem/ gateway/ migrations/ api/
+	$(BIN)/mypy --strict parser/ modem/ store/ gateway/ api/ cli/ migrations/
+	$(BIN)/python -m tests.layering
 	$(BIN)/hadolint Dockerfile
 
 bench: $(STAMP)

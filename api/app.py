@@ -13,8 +13,8 @@ from api.cache import ResponseCache
 from api.deps import ApiState
 from api.errors import install_error_handlers, strict_query
 from api.routes import admin, checklists, events, health, messages, reports, roster, stats
-from gateway.config import ApiConfig
-from gateway.store.db import Database
+from store.db import Database
+from store.settings import ApiConfig
 
 __all__ = ["api_state", "create_app"]
 

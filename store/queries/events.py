@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import Event, Message, Report
+from store.models import Event, Message, Report
 
 __all__ = ["events_after", "last_event_id"]
 

@@ -13,10 +13,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import api_state, create_app
-from gateway.bootstrap import open_database
-from gateway.config import get_settings
-from gateway.errors import ConfigError
-from gateway.logs import configure_logging
+from cli.logs import configure_logging
+from store.bootstrap import open_database
+from store.errors import ConfigError
+from store.settings import get_settings
 
 __all__ = ["bind", "from_settings", "serve"]
 

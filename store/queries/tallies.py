@@ -1,4 +1,4 @@
-"""Reading the running tallies (see ``gateway.store.tallies`` for how they are kept)."""
+"""Reading the running tallies (see ``store.tallies`` for how they are kept)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import TallyCell
-from gateway.store.queries.rows import as_dicts
+from store.models import TallyCell
+from store.queries.rows import as_dicts
 
 __all__ = ["tally_cells"]
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import ApiToken
-from gateway.store.queries.rows import as_dicts
+from store.models import ApiToken
+from store.queries.rows import as_dicts
 
 __all__ = ["add_token", "list_tokens", "revoke_token", "token_by_prefix", "touch_token"]
 

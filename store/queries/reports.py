@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import (
+from store.models import (
     Checklist,
     ChecklistChange,
     QuarantineChange,
     Report,
     Station,
 )
-from gateway.store.queries.filters import Page, ReportFilter, narrowed, newest_first
-from gateway.store.queries.rows import as_dicts
+from store.queries.filters import Page, ReportFilter, narrowed, newest_first
+from store.queries.rows import as_dicts
 
 __all__ = [
     "checklist_versions",

@@ -19,17 +19,17 @@ from typing import Any
 
 from api import create_app
 from api.auth import make_token, token_hash
-from api.serve import bind, serve
-from gateway.bootstrap import save_forms_file
-from gateway.config import ModemConfig, RepliesConfig, Settings
-from gateway.errors import ConfigError
+from cli.serve import bind, serve
 from gateway.service import Gateway
 from gateway.simulation import ElectionDay, generate_roster
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.migrate import upgrade
-from gateway.store.queries import tokens
 from modem.emulator import ModemEmulator
+from store import repository
+from store.bootstrap import save_forms_file
+from store.db import Database
+from store.errors import ConfigError
+from store.migrate import upgrade
+from store.queries import tokens
+from store.settings import ModemConfig, RepliesConfig, Settings
 
 __all__ = ["DemoOptions", "run_demo", "summary_lines"]
 
@@ -81,10 +81,9 @@ async def _run(
     deployment = await save_forms_file(db, options.forms)
     rng = random.Random(options.seed)  # noqa: S311  # a simulation, repeatable by design
     stations, observers = generate_roster(options.stations, options.observers, rng)
-    async with db.session() as session:
+    async with db.transaction() as session:
         await repository.upsert_stations(session, stations)
         await repository.upsert_observers(session, observers)
-        await session.commit()
     settings = Settings(
         data_dir=data,
         modems=[ModemConfig(device=emulator.device)],
@@ -135,9 +134,8 @@ async def _start_api(
     except ConfigError:
         return f"API: port {port} is taken, not served (try --api-port 8081)"
     token, prefix = make_token()
-    async with db.session() as session:
+    async with db.transaction() as session:
         await tokens.add_token(session, "demo", "admin", prefix, token_hash(token))
-        await session.commit()
     tasks.append(asyncio.create_task(serve(create_app(db, settings.api), listener, stop)))
     return (
         f"API: http://127.0.0.1:{port}/docs   token (admin, this demo only): {token}\n"

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import Broadcast, OutboxMessage
-from gateway.store.queries.filters import Page, newest_first
-from gateway.store.queries.rows import as_dicts
+from store.models import Broadcast, OutboxMessage
+from store.queries.filters import Page, newest_first
+from store.queries.rows import as_dicts
 
 __all__ = ["add_broadcast", "broadcasts_since", "list_outbox", "outbox_depth"]
 

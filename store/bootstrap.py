@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from gateway.config import Settings
-from gateway.errors import ConfigError
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.migrate import current_revision, head_revision, upgrade
 from parser import Deployment, FormsError, load_forms
+from store import repository
+from store.db import Database
+from store.errors import ConfigError
+from store.migrate import current_revision, head_revision, upgrade
+from store.settings import Settings
 
 __all__ = ["database_of", "load_deployment", "open_database", "save_forms_file"]
 
@@ -49,14 +49,13 @@ async def open_database(settings: Settings, *, migrate: bool = False) -> Databas
 async def save_forms_file(db: Database, path: Path) -> Deployment:
     """Validate the forms file at ``path`` and store it as the current forms."""
     deployment = read_forms_file(path)
-    async with db.session() as session:
+    async with db.transaction() as session:
         await repository.save_forms(
             session,
             deployment.deployment,
             deployment.content_hash,
             deployment.model_dump(mode="json"),
         )
-        await session.commit()
     return deployment
 
 

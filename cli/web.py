@@ -9,13 +9,13 @@ import uvicorn
 
 from api import create_app
 from api.auth import Scope, make_token, token_hash
-from api.serve import bind, serve
-from gateway.bootstrap import database_of
-from gateway.cli.app import app, fail
-from gateway.cli.service import run_async, stop_on_signals
-from gateway.config import Settings, get_settings
-from gateway.logs import configure_logging
-from gateway.store.queries import tokens
+from cli.app import app, fail
+from cli.logs import configure_logging
+from cli.serve import bind, serve
+from cli.service import run_async, stop_on_signals
+from store.bootstrap import database_of
+from store.queries import tokens
+from store.settings import Settings, get_settings
 
 __all__ = ["api_command", "token_create", "token_list", "token_revoke"]
 
@@ -42,7 +42,7 @@ def api_command(
     if workers > 1:
         typer.echo(f"API on http://{settings.api.host}:{settings.api.port} ({workers} workers)")
         uvicorn.run(
-            "api.serve:from_settings", factory=True, host=settings.api.host,
+            "cli.serve:from_settings", factory=True, host=settings.api.host,
             port=settings.api.port, workers=workers, log_level="warning", access_log=False,
         )  # fmt: skip
         return
@@ -74,10 +74,9 @@ def token_create(
 
     async def go() -> str:
         async with database_of(settings) as db:
-            async with db.session() as session:
+            async with db.transaction() as session:
                 token, prefix = make_token()
                 await tokens.add_token(session, name, scope.value, prefix, token_hash(token))
-                await session.commit()
             return token
 
     token = run_async(go)
@@ -118,11 +117,8 @@ def token_revoke(
     settings = get_settings()
 
     async def go() -> int:
-        async with database_of(settings) as db:
-            async with db.session() as session:
-                count = await tokens.revoke_token(session, key)
-                await session.commit()
-            return count
+        async with database_of(settings) as db, db.transaction() as session:
+            return await tokens.revoke_token(session, key)
 
     count = run_async(go)
     if not count:

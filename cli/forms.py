@@ -9,7 +9,7 @@ from typing import Annotated, TextIO
 
 import typer
 
-from gateway.cli.app import app, fail, utf8_stdin
+from cli.app import app, fail, utf8_stdin
 from parser import (
     Deployment,
     FormsError,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.queries.rows import as_dicts
+from store.queries.rows import as_dicts
 
 __all__ = ["coverage"]
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gateway.cli.app import app, fail, utf8_stdin
+from cli.app import app, fail, utf8_stdin
 from modem.emulator import DEFAULT_BAUD, Faults, ModemEmulator
 from modem.errors import PDUError
 from modem.pdu import DecodedPDU, decode_pdu

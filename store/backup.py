@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from gateway.errors import ConfigError
+from store.errors import ConfigError
 
 __all__ = ["backup", "libpq_url", "restore", "tool"]
 

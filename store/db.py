@@ -81,8 +81,20 @@ class Database:
         return cls(embedded, server)
 
     @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: a session committed when the block ends, rolled back if it raises.
+
+        The one way shailoo writes: each pipeline step, API request (``api.deps``) or command
+        opens one, and nothing inside it commits.
+        """
+        async with self.session() as session:
+            yield session
+            await session.commit()
+
+    @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session; the caller commits. Rolled back if the block raises."""
+        """A session for reading (or a caller that must commit at its own moments); rolled
+        back if the block raises, closed after it."""
         session = self.sessions()
         try:
             yield session

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import InboundPartRow, Message, Observer, Report
-from gateway.store.queries.filters import MessageFilter, Page, narrowed, newest_first
-from gateway.store.queries.rows import as_dicts
+from store.models import InboundPartRow, Message, Observer, Report
+from store.queries.filters import MessageFilter, Page, narrowed, newest_first
+from store.queries.rows import as_dicts
 
 __all__ = ["get_message", "list_messages", "stream_messages"]
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import Message, Modem
-from gateway.store.queries.rows import as_dicts
+from store.models import Message, Modem
+from store.queries.rows import as_dicts
 
 __all__ = ["error_counts", "list_modems", "message_counts", "ping"]
 

@@ -15,20 +15,21 @@ from rich.live import Live
 from rich.progress import Progress
 
 from api import create_app
-from api.serve import bind, serve
-from gateway.backup import backup, restore
-from gateway.bootstrap import database_of, load_deployment, open_database, save_forms_file
-from gateway.cli.app import app, fail
-from gateway.cli.forms import forms_app
-from gateway.config import ModemConfig, Settings, get_settings
-from gateway.demo import DemoOptions, run_demo
+from cli.app import app, fail
+from cli.demo import DemoOptions, run_demo
+from cli.forms import forms_app
+from cli.logs import configure_logging
+from cli.serve import bind, serve
 from gateway.errors import GatewayError
-from gateway.logs import configure_logging
 from gateway.roster import read_roster
 from gateway.service import Gateway
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.migrate import current_revision, head_revision
+from store import repository
+from store.backup import backup, restore
+from store.bootstrap import database_of, load_deployment, open_database, save_forms_file
+from store.db import Database
+from store.errors import StoreError
+from store.migrate import current_revision, head_revision
+from store.settings import ModemConfig, Settings, get_settings
 
 __all__ = [
     "db_backup",
@@ -225,23 +226,23 @@ async def _upsert(
     upsert: Callable[..., Awaitable[None]],
 ) -> None:
     task = progress.add_task(f"importing {label}", total=len(rows))
-    async with db.session() as session:
+    async with db.transaction() as session:
         for start in range(0, len(rows), _BATCH):
             batch = rows[start : start + _BATCH]
             await upsert(session, batch)
             progress.advance(task, len(batch))
-        await session.commit()
 
 
 def run_async(make: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine; a ``GatewayError`` becomes a sentence and exit status 2."""
+    """Run a coroutine; a ``GatewayError`` or ``StoreError`` becomes a sentence and exit
+    status 2."""
 
     async def main() -> T:
         return await make()
 
     try:
         return asyncio.run(main())
-    except GatewayError as exc:
+    except (GatewayError, StoreError) as exc:
         fail(str(exc))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import (
+from store.models import (
     Checklist,
     ChecklistChange,
     Event,

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextClause, delete, func, text
+from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import TallyCell
+from store.models import TallyCell
 
 __all__ = [
     "CellKey",
@@ -30,7 +30,6 @@ __all__ = [
     "add_cells",
     "cells_of",
     "rebuild_tallies",
-    "rebuild_tallies_statement",
     "remove_cells",
 ]
 
@@ -146,10 +145,9 @@ WHERE cell.form_code = :form AND cell.region = :region AND cell.option = -1
 """)
 
 
-def rebuild_tallies_statement() -> TextClause:
-    """SQL that fills an empty ``tally_cells`` from every unquarantined report; takes
-    ``:integers``, the integer questions as "FORM:TAG" strings."""
-    return text("""
+# Fills an empty ``tally_cells`` from every unquarantined report; takes ``:integers``, the
+# integer questions as "FORM:TAG" strings.
+_REBUILD_TALLIES = text("""
 WITH r AS (
     SELECT report.form_code, coalesce(station.region, '') AS region, report.answers
     FROM reports AS report LEFT JOIN stations AS station ON station.code = report.station_code
@@ -185,4 +183,4 @@ async def rebuild_tallies(session: AsyncSession, integer_tags: Mapping[str, Sequ
     # PostgreSQL guesses 100 answers per report from jsonb_each and sorts millions of rows to
     # disk; hashing them is a third faster (bench/api.py: 22 s to 15 s for 1,000,000 reports).
     await session.execute(text("SET LOCAL enable_sort = off"))
-    await session.execute(rebuild_tallies_statement(), {"integers": keys})
+    await session.execute(_REBUILD_TALLIES, {"integers": keys})

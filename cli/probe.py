@@ -19,8 +19,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from gateway.cli.app import fail
-from gateway.cli.modem import modem_app
+from cli.app import fail
+from cli.modem import modem_app
 from modem.probe import (
     CANDIDATE_GLOBS,
     Check,

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.models import Observer, Station
-from gateway.store.queries.rows import as_dicts
+from store.models import Observer, Station
+from store.queries.rows import as_dicts
 
 __all__ = ["get_observer", "get_station", "list_observers", "list_stations", "observer_phones"]
 

@@ -25,7 +25,13 @@ from gateway.roster import read_roster
 from gateway.service import Gateway
 from store import repository
 from store.backup import backup, restore
-from store.bootstrap import database_of, load_deployment, open_database, save_forms_file
+from store.bootstrap import (
+    connect,
+    database_of,
+    load_deployment,
+    open_database,
+    save_forms_file,
+)
 from store.db import Database
 from store.errors import StoreError
 from store.migrate import current_revision, head_revision
@@ -171,8 +177,7 @@ def db_restore(
     settings = get_settings()
 
     async def go() -> None:
-        url = settings.database_url.get_secret_value() if settings.database_url else None
-        db = await Database.open(url, settings.pgdata)
+        db = await connect(settings)
         try:
             await restore(db.url, file)
         finally:

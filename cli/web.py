@@ -23,13 +23,15 @@ token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_hel
 app.add_typer(token_app, name="token")
 
 Host = Annotated[str | None, typer.Option(help="Address to listen on [settings: api.host].")]
-Port = Annotated[int | None, typer.Option(help="Port [settings: api.port, 8080].")]
+Port = Annotated[
+    int | None, typer.Option("--api-port", help="The API's port [settings: api.port, 8080].")
+]
 
 
 @app.command("api")
 def api_command(
     host: Host = None,
-    port: Port = None,
+    api_port: Port = None,
     workers: Annotated[
         int, typer.Option(min=1, help="Processes serving the API (for more readers).")
     ] = 1,
@@ -37,7 +39,7 @@ def api_command(
     """Serve only the REST API (no modems). Documentation at /docs.
 
     For more readers of one database next to 'shailoo run', or beside 'shailoo run --no-api'."""
-    settings = _with_address(get_settings(), host, port)
+    settings = _with_address(get_settings(), host, api_port)
     configure_logging(settings.log_level, settings.log_format)
     if workers > 1:
         typer.echo(f"API on http://{settings.api.host}:{settings.api.port} ({workers} workers)")

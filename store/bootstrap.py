@@ -10,11 +10,12 @@ from pathlib import Path
 from parser import Deployment, FormsError, load_forms
 from store import repository
 from store.db import Database
-from store.errors import ConfigError
+from store.connect import connection_faults, probe
+from store.errors import ConfigError, SchemaBehind
 from store.migrate import current_revision, head_revision, upgrade
 from store.settings import Settings
 
-__all__ = ["database_of", "load_deployment", "open_database", "save_forms_file"]
+__all__ = ["connect", "database_of", "load_deployment", "open_database", "save_forms_file"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -29,21 +30,44 @@ async def database_of(settings: Settings, *, migrate: bool = False) -> AsyncIter
         await db.close()
 
 
-async def open_database(settings: Settings, *, migrate: bool = False) -> Database:
-    """Connect (or start the embedded server); refuse an un-migrated database unless told."""
+async def connect(settings: Settings) -> Database:
+    """Connect (or start the embedded server) and check that the database answers; a fault
+    the user can fix is a ``DatabaseUnusable`` saying how."""
     url = settings.database_url.get_secret_value() if settings.database_url else None
-    db = await Database.open(url, settings.pgdata)
-    current, head = await current_revision(db), head_revision()
-    if current != head:
-        if not migrate:
-            await db.close()
-            raise ConfigError(
-                f"the database schema is at {current or 'nothing'}, this shailoo needs {head}: "
-                "run 'shailoo db upgrade' first (or 'shailoo run --migrate')"
-            )
-        _LOGGER.info("migrating the database from %s to %s", current or "nothing", head)
-        await upgrade(db)
+    with connection_faults(url):
+        db = await Database.open(url, settings.pgdata)
+    try:
+        with connection_faults(url):
+            await probe(db)
+    except BaseException:
+        await db.close()
+        raise
     return db
+
+
+async def open_database(settings: Settings, *, migrate: bool = False) -> Database:
+    """``connect``, then refuse an un-migrated database unless told to migrate it."""
+    db = await connect(settings)
+    try:
+        with connection_faults(db.url):  # permission denied, while migrating
+            await _migrated(db, migrate)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _migrated(db: Database, migrate: bool) -> None:
+    current, head = await current_revision(db), head_revision()
+    if current == head:
+        return
+    if not migrate:
+        raise SchemaBehind(
+            f"the database schema is at {current or 'nothing'}, this shailoo needs {head}: "
+            "run 'shailoo db upgrade' first (or 'shailoo run --migrate')"
+        )
+    _LOGGER.info("migrating the database from %s to %s", current or "nothing", head)
+    await upgrade(db)
 
 
 async def save_forms_file(db: Database, path: Path) -> Deployment:

@@ -28,6 +28,7 @@ __all__ = ["Database", "async_url", "embedded_server_url"]
 _LOGGER = logging.getLogger(__name__)
 POOL_SIZE = 10  # connections kept open per process
 POOL_OVERFLOW = 20  # more, opened under load and closed after
+CONNECT_TIMEOUT_S = 15.0  # a server that drops packets is unreachable, not slow
 
 
 def async_url(url: str) -> str:
@@ -67,8 +68,9 @@ class Database:
         # An API process may have dozens of requests in flight; waiting for one of five
         # connections made their p99 twice what the queries take (bench/api.py).
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
-        )
+            self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+            connect_args={"timeout": CONNECT_TIMEOUT_S},
+        )  # fmt: skip
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod

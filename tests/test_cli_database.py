@@ -1,0 +1,115 @@
+"""Every command that touches the database answers an expected fault in one sentence with the
+fix, and exits 2: never a traceback (a real server, real processes)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from store.db import Database
+from tests.conftest import DEMO_FORMS, EXAMPLES
+from tests.test_api_process import free_port
+
+SHAILOO = str(Path(sys.executable).parent / "shailoo")
+
+
+def shailoo(url: str, *args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ, "SHAILOO_DATABASE_URL": url, "SHAILOO_DATA_DIR": str(data_dir),
+        "SHAILOO_LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    return subprocess.run(
+        [SHAILOO, *args], env=environment, capture_output=True, text=True, timeout=60,
+        stdin=subprocess.DEVNULL, check=False,
+    )  # fmt: skip
+
+
+def plain(url: str, **parts: str | int) -> str:
+    return make_url(url).set(drivername="postgresql", **parts).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def locked_database(database: Database) -> Iterator[str]:
+    """The URL of a migrated database that a new role may log in to but not connect to."""
+    role = f"shailoo_nobody_{os.getpid()}"
+    name = make_url(database.url).database
+    admin = plain(database.url)
+    psql = ["psql", admin, "-q", "-c"]
+    if subprocess.run(["which", "psql"], capture_output=True, check=False).returncode:
+        pytest.skip("needs psql")
+    subprocess.run([*psql, f'DROP ROLE IF EXISTS "{role}"'], check=True, capture_output=True)
+    subprocess.run([*psql, f'CREATE ROLE "{role}" LOGIN'], check=True, capture_output=True)
+    subprocess.run([*psql, f'REVOKE CONNECT ON DATABASE "{name}" FROM PUBLIC'], check=True)
+    yield plain(database.url, username=role)
+    subprocess.run([*psql, f'DROP ROLE IF EXISTS "{role}"'], check=False, capture_output=True)
+
+
+NOTHING_THERE = "postgresql://postgres@127.0.0.1:1/postgres"
+FAULTS = {
+    "unreachable port": (lambda url: NOTHING_THERE, "nothing answers at 127.0.0.1:1"),
+    "unknown host": (lambda url: "postgresql://me@nohost.invalid/x", "unknown host"),
+    "authentication": (lambda url: plain(url, username="no_such_role_xyz"), "authentication"),
+    "no such database": (lambda url: plain(url, database="no_such_db_xyz"), "no such database"),
+    "malformed": (lambda url: "postgresql://me@127.0.0.1:port/x", "the database URL is malformed"),
+    "not postgresql": (lambda url: "mysql://me@127.0.0.1/x", "needs PostgreSQL"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_each_database_fault_is_one_sentence_with_the_fix_and_exit_2(
+    database: Database, tmp_path: Path, fault: str
+) -> None:
+    make, sentence = FAULTS[fault]
+    done = shailoo(make(database.url), "db", "upgrade", data_dir=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert sentence in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_permission_denied_is_one_sentence(locked_database: str, tmp_path: Path) -> None:
+    done = shailoo(locked_database, "token", "list", data_dir=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "permission denied" in done.stderr
+    assert "GRANT" in done.stderr
+
+
+def test_a_schema_behind_is_one_sentence(database: Database, tmp_path: Path) -> None:
+    subprocess.run(
+        ["psql", plain(database.url), "-q", "-c", "DROP TABLE alembic_version"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    done = shailoo(database.url, "forms", "load", str(DEMO_FORMS), data_dir=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "run 'shailoo db upgrade' first" in done.stderr
+
+
+COMMANDS = [
+    ["db", "upgrade"],
+    ["run", "--no-api"],
+    ["api", "--api-port", "0"],
+    ["forms", "load", str(DEMO_FORMS)],
+    ["roster", "import", str(EXAMPLES / "roster" / "stations.csv")],
+    ["token", "list"],
+    ["db", "backup", "x.dump"],
+    ["status"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_database_command_says_the_database_is_unreachable_without_a_traceback(
+    tmp_path: Path, command: list[str]
+) -> None:
+    command = [str(free_port()) if part == "0" else part for part in command]
+    done = shailoo(NOTHING_THERE, *command, data_dir=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "nothing answers at 127.0.0.1:1/postgres (connection refused)" in done.stderr

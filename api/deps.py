@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ __all__ = [
     "require",
 ]
 
+_LOGGER = logging.getLogger(__name__)
 _FORMS_CACHE_S = 5.0
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer shl_...`")
 
@@ -41,6 +43,7 @@ class ApiState:
     cache: ResponseCache
     forms: Deployment | None = None
     forms_read: float = 0.0
+    forms_hash: str = ""
 
 
 def _state(request: Request) -> ApiState:
@@ -89,8 +92,11 @@ async def _forms(state: StateDep) -> Deployment | None:
     if state.forms is None or now - state.forms_read > _FORMS_CACHE_S:
         async with state.db.session() as session:
             stored = await repository.latest_forms(session)
-        if stored is not None:
+        if stored is not None and (state.forms is None or stored.content_hash != state.forms_hash):
+            if state.forms is not None:
+                _LOGGER.info("forms reloaded: %r, version %d", stored.deployment, stored.id)
             state.forms = Deployment.model_validate(stored.definition)
+            state.forms_hash = stored.content_hash
         state.forms_read = now
     return state.forms
 

@@ -43,7 +43,8 @@ def bind(host: str, port: int) -> socket.socket:
         listener.close()
         raise ConfigError(
             f"the API cannot listen on {host}:{port} ({exc.strerror}); another shailoo may be "
-            "running there: pass --api-port (or set SHAILOO_API__PORT); 'shailoo run' also takes --no-api"
+            "running there: pass --api-port (or set SHAILOO_API__PORT); 'shailoo run' also "
+            "takes --no-api"
         ) from exc
     return listener
 

@@ -188,14 +188,29 @@ def db_restore(
 
 
 @forms_app.command("load")
-def forms_load(file: Annotated[Path, typer.Argument(help="The forms file (YAML).")]) -> None:
-    """Validate a forms file and make it the gateway's current forms."""
+def forms_load(
+    file: Annotated[Path, typer.Argument(help="The forms file (YAML).")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Load it even if it drops forms or questions that reports answer."
+        ),
+    ] = False,
+) -> None:
+    """Validate a forms file and make it the current forms.
+
+    Running gateways and API processes switch to it within 5 seconds (and say so in their
+    log); no restart needed. A file that drops a form or question stored reports answer is
+    refused unless --force."""
     settings = get_settings()
 
     async def go() -> str:
         async with database_of(settings) as db:
-            deployment = await save_forms_file(db, file)
-            return f"{deployment.deployment}: {len(deployment.forms)} form(s) loaded"
+            deployment = await save_forms_file(db, file, force=force)
+            return (
+                f"{deployment.deployment}: {len(deployment.forms)} form(s) loaded; running "
+                "gateways and API processes use them within 5 s"
+            )
 
     typer.echo(run_async(go))
 

@@ -77,8 +77,13 @@ class Pipeline:
 
     def __init__(self, db: Database, deployment: Deployment, settings: Settings) -> None:
         self.db = db
-        self.deployment = deployment
         self.settings = settings
+        self.use_forms(deployment, None)
+
+    def use_forms(self, deployment: Deployment, forms_id: int | None) -> None:
+        """Parse from now on with ``deployment``, stored as ``forms.id`` ``forms_id``."""
+        self.deployment = deployment
+        self.forms_id = forms_id
         self.integer_tags = {
             form.code: {q.tag for q in form.questions if q.type == "integer"}
             for form in deployment.forms
@@ -188,6 +193,7 @@ class Pipeline:
                 result = _flag(result, ErrorCode.CHECK_FAILED, "", check=failed_check)
         language = _language(outcome.observer, self.deployment)
         message.status = status
+        message.forms_id = self.forms_id
         message.form_code = result.form
         message.observer_code = result.observer
         message.error_codes = sorted({error.code.value for error in result.errors})

@@ -4,8 +4,10 @@ Each modem has its own supervisor task; one failing (a SIM that wants its PUK, a
 never comes back) never stops the others. Stored parts wake the pipeline at once; it also runs
 every ``PIPELINE_POLL_S`` for multipart timeouts. The outbox is polled every
 ``OUTBOX_POLL_S`` and woken after each batch of replies; the spool is replayed every
-``SPOOL_RETRY_S`` while it holds anything. ``run`` returns when ``stop`` is set, after the tasks
-have finished what they were doing.
+``SPOOL_RETRY_S`` while it holds anything. Every ``FORMS_POLL_S`` the pipeline looks for a
+newer forms file (``shailoo forms load`` in another process) and parses with it from the next
+batch on; each message records the version (``forms.id``) that parsed it. ``run`` returns when
+``stop`` is set, after the tasks have finished what they were doing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -38,6 +41,7 @@ __all__ = ["Gateway"]
 _LOGGER = logging.getLogger(__name__)
 
 PIPELINE_POLL_S = 1.0
+FORMS_POLL_S = 2.0  # a newly loaded forms file is used within this (and a batch)
 OUTBOX_POLL_S = 1.0
 SPOOL_RETRY_S = 5.0
 STATUS_EVERY_S = 3.0  # cheap: the supervisors cache what they last read
@@ -122,13 +126,38 @@ class Gateway:
         return list(self.by_imsi)
 
     async def _pipeline_loop(self) -> None:
+        forms_due = 0.0
         while True:
+            if time.monotonic() >= forms_due:  # between batches: one batch, one forms version
+                forms_due = time.monotonic() + FORMS_POLL_S
+                async with _surviving("forms reload"):
+                    await self._follow_forms()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(PIPELINE_POLL_S):
+                async with asyncio.timeout(min(PIPELINE_POLL_S, FORMS_POLL_S)):
                     await self._wake_pipeline.wait()
             self._wake_pipeline.clear()
             async with _surviving("pipeline"):
                 await self.pipeline.process_pending(self._imsis())
+
+    async def _follow_forms(self) -> None:
+        """Switch to the newest stored forms if another were loaded (``shailoo forms load``)."""
+        async with self.db.session() as session:
+            forms_id = await repository.latest_forms_id(session)
+            if forms_id is None or forms_id == self.pipeline.forms_id:
+                return
+            stored = await repository.latest_forms(session)
+        if stored is None:
+            return
+        deployment = Deployment.model_validate(stored.definition)
+        changed = stored.content_hash != self.deployment.content_hash
+        if self.pipeline.forms_id is not None or changed:  # not at start: the same forms
+            _LOGGER.info(
+                "forms reloaded: %r, %d form(s) (%s), version %d",
+                deployment.deployment, len(deployment.forms),
+                ", ".join(form.code for form in deployment.forms), stored.id,
+            )  # fmt: skip
+        self.deployment = deployment
+        self.pipeline.use_forms(deployment, stored.id)
 
     async def _outbox_loop(self) -> None:
         while True:

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from parser import Deployment, FormsError, load_forms
 from store import repository
-from store.db import Database
 from store.connect import connection_faults, probe
-from store.errors import ConfigError, SchemaBehind
+from store.db import Database
+from store.errors import ConfigError, FormsOrphanError, SchemaBehindError
 from store.migrate import current_revision, head_revision, upgrade
 from store.settings import Settings
 
-__all__ = ["connect", "database_of", "load_deployment", "open_database", "save_forms_file"]
+__all__ = [
+    "connect",
+    "database_of",
+    "load_deployment",
+    "open_database",
+    "orphaned",
+    "save_forms_file",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,7 +40,7 @@ async def database_of(settings: Settings, *, migrate: bool = False) -> AsyncIter
 
 async def connect(settings: Settings) -> Database:
     """Connect (or start the embedded server) and check that the database answers; a fault
-    the user can fix is a ``DatabaseUnusable`` saying how."""
+    the user can fix is a ``DatabaseSetupError`` saying how."""
     url = settings.database_url.get_secret_value() if settings.database_url else None
     with connection_faults(url):
         db = await Database.open(url, settings.pgdata)
@@ -62,7 +70,7 @@ async def _migrated(db: Database, migrate: bool) -> None:
     if current == head:
         return
     if not migrate:
-        raise SchemaBehind(
+        raise SchemaBehindError(
             f"the database schema is at {current or 'nothing'}, this shailoo needs {head}: "
             "run 'shailoo db upgrade' first (or 'shailoo run --migrate')"
         )
@@ -70,10 +78,20 @@ async def _migrated(db: Database, migrate: bool) -> None:
     await upgrade(db)
 
 
-async def save_forms_file(db: Database, path: Path) -> Deployment:
-    """Validate the forms file at ``path`` and store it as the current forms."""
+async def save_forms_file(db: Database, path: Path, *, force: bool = False) -> Deployment:
+    """Validate the forms file at ``path`` and store it as the current forms; refuse one that
+    would orphan stored reports (a form or question it drops has answers) unless ``force``."""
     deployment = read_forms_file(path)
     async with db.transaction() as session:
+        if not force:
+            orphans = orphaned(deployment, await repository.answered_questions(session))
+            if orphans:
+                raise FormsOrphanError(
+                    f"{path} would orphan stored reports: it drops {'; '.join(orphans)}. "
+                    "Keep them in the file (you may add new ones), or load it anyway with "
+                    "'shailoo forms load --force' (the reports stay stored, but the API and "
+                    "the tallies no longer know those questions)"
+                )
         await repository.save_forms(
             session,
             deployment.deployment,
@@ -81,6 +99,23 @@ async def save_forms_file(db: Database, path: Path) -> Deployment:
             deployment.model_dump(mode="json"),
         )
     return deployment
+
+
+def orphaned(deployment: Deployment, answered: dict[str, Counter[str]]) -> list[str]:
+    """What ``deployment`` drops that stored reports answer, one phrase each."""
+    phrases = []
+    for code, counts in sorted(answered.items()):
+        form = deployment.form(code)
+        if form is None:
+            phrases.append(f"form {code} ({counts['']} report(s))")
+            continue
+        tags = {question.tag for question in form.questions}
+        phrases += [
+            f"question {code}.{tag} ({count} answer(s))"
+            for tag, count in sorted(counts.items())
+            if tag and tag not in tags
+        ]
+    return phrases
 
 
 def read_forms_file(path: Path) -> Deployment:

@@ -2,7 +2,7 @@
 
 A wrong URL, a server that is not there, a refused login, a missing database or a missing
 privilege is the tech person's to fix, not a bug: ``connection_faults`` turns what asyncpg,
-SQLAlchemy and the socket layer raise for them into a ``DatabaseUnusable`` naming the fix.
+SQLAlchemy and the socket layer raise for them into a ``DatabaseSetupError`` naming the fix.
 Anything else (a bug) is left alone.
 """
 
@@ -12,16 +12,20 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from store.db import Database
-from store.errors import DatabaseUnusable
+from store.errors import DatabaseSetupError
 
 __all__ = ["connection_faults", "explain", "probe", "where"]
 
+# PostgreSQL's SQLSTATE codes (Appendix A of its manual).
+_AUTH_FAILED = "28P01"  # wrong password
+_LOGIN_REFUSED = "28000"  # no such role, or pg_hba.conf has no entry for it
+_NO_DATABASE = "3D000"
+_NO_PRIVILEGE = "42501"
 _URL_HELP = "set SHAILOO_DATABASE_URL (or database_url in shailoo.toml)"
 
 
@@ -46,28 +50,29 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = orig if isinstance(orig, BaseException) else current.__cause__
 
 
-def explain(exc: BaseException, url: str | None) -> DatabaseUnusable | None:
+def explain(exc: BaseException, url: str | None) -> DatabaseSetupError | None:
     """The sentence for an expected connection failure, or None for anything else."""
     place = where(url)
     for cause in _causes(exc):
         sentence = _sentence(cause, place, url)
         if sentence is not None:
-            return DatabaseUnusable(sentence)
+            return DatabaseSetupError(sentence)
     return None
 
 
-def _sentence(cause: BaseException, place: str, url: str | None) -> str | None:  # noqa: PLR0911
+def _sentence(cause: BaseException, place: str, url: str | None) -> str | None:
     user = _user(url)
-    if isinstance(cause, asyncpg.InvalidPasswordError):
+    state = getattr(cause, "sqlstate", None)  # asyncpg's errors carry PostgreSQL's code
+    if state == _AUTH_FAILED:
         return f"authentication failed for user {user} at {place}: check the password in the URL"
-    if isinstance(cause, asyncpg.InvalidAuthorizationSpecificationError):
+    if state == _LOGIN_REFUSED:
         return (
             f"authentication failed at {place} ({cause}): check the user name in the URL, "
             "or let that user in (CREATE ROLE, pg_hba.conf)"
         )
-    if isinstance(cause, asyncpg.InvalidCatalogNameError):
+    if state == _NO_DATABASE:
         return f"no such database at {place}: create it (createdb) or fix the name in the URL"
-    if isinstance(cause, asyncpg.InsufficientPrivilegeError):
+    if state == _NO_PRIVILEGE:
         return (
             f"permission denied at {place} for user {user} ({cause}): "
             "GRANT it the rights it needs, or use the database owner in the URL"
@@ -96,15 +101,15 @@ def _user(url: str | None) -> str:
 
 @contextmanager
 def connection_faults(url: str | None) -> Iterator[None]:
-    """Raise ``DatabaseUnusable`` for an expected connection failure inside the block."""
+    """Raise ``DatabaseSetupError`` for an expected connection failure inside the block."""
     try:
         yield
     except (ValueError, ArgumentError) as exc:  # from parsing the URL
-        raise DatabaseUnusable(
+        raise DatabaseSetupError(
             f"the database URL is malformed ({exc}); write it as "
             f"postgresql://USER:PASSWORD@HOST:5432/DATABASE and {_URL_HELP}"
         ) from exc
-    except (OSError, TimeoutError, DBAPIError, asyncpg.PostgresError) as exc:
+    except (OSError, TimeoutError, DBAPIError) as exc:
         problem = explain(exc, url)
         if problem is None:
             raise

@@ -2,14 +2,21 @@
 
 StoreError          base
 └── ConfigError     settings, forms or database not usable as they are; says what to do
-    ├── DatabaseUnusable  the database cannot be reached or used as configured (URL, login,
-    │                     privileges); says which, and the fix
-    └── SchemaBehind      the database's schema is older than this shailoo; run the migrations
+    ├── DatabaseSetupError  the database cannot be reached or used as configured (URL, server,
+    │                       login, privileges); says which, and the fix
+    ├── SchemaBehindError   the database's schema is older than this shailoo; run the migrations
+    └── FormsOrphanError    a forms file drops forms or questions that stored reports answer
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DatabaseUnusable", "SchemaBehind", "StoreError"]
+__all__ = [
+    "ConfigError",
+    "DatabaseSetupError",
+    "FormsOrphanError",
+    "SchemaBehindError",
+    "StoreError",
+]
 
 
 class StoreError(Exception):
@@ -20,10 +27,14 @@ class ConfigError(StoreError):
     """Something in the settings, forms or database must be fixed first; the message says how."""
 
 
-class DatabaseUnusable(ConfigError):
+class DatabaseSetupError(ConfigError):
     """The database URL is malformed, or its server is unreachable, refuses the login, lacks
     the database or a privilege; the message names the fault and the fix."""
 
 
-class SchemaBehind(ConfigError):
+class SchemaBehindError(ConfigError):
     """The database is at an older migration than this shailoo needs."""
+
+
+class FormsOrphanError(ConfigError):
+    """A forms file would leave stored reports without their form or questions."""

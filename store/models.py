@@ -138,6 +138,8 @@ class Message(Base):
     form_code: Mapped[str | None] = mapped_column(String(20))
     observer_code: Mapped[str | None] = mapped_column(String(20))
     parse: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # The forms version (``forms.id``) that parsed it; None for outgoing and older messages.
+    forms_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"))
     created_at: Mapped[datetime] = _now()
 
 

@@ -32,11 +32,13 @@ from store.models import (
 __all__ = [
     "PartRecord",
     "add_message",
+    "answered_questions",
     "checklists_for_update",
     "claim_due_outbox",
     "claim_unassembled",
     "insert_parts",
     "latest_forms",
+    "latest_forms_id",
     "merge_checklist",
     "record_events",
     "save_forms",
@@ -208,6 +210,25 @@ async def latest_forms(session: AsyncSession) -> FormSet | None:
     """The most recently loaded forms."""
     statement = select(FormSet).order_by(FormSet.loaded_at.desc(), FormSet.id.desc()).limit(1)
     return (await session.scalars(statement)).first()
+
+
+async def latest_forms_id(session: AsyncSession) -> int | None:
+    """The id of the most recently loaded forms (cheap enough to ask every few seconds)."""
+    statement = select(FormSet.id).order_by(FormSet.loaded_at.desc(), FormSet.id.desc()).limit(1)
+    return (await session.scalars(statement)).first()
+
+
+async def answered_questions(session: AsyncSession) -> dict[str, Counter[str]]:
+    """Per form code, how many reports answer each question tag ("" counts all its reports)."""
+    answered: dict[str, Counter[str]] = {}
+    forms = select(Report.form_code, func.count()).group_by(Report.form_code)
+    for form_code, count in (await session.execute(forms)).all():
+        answered.setdefault(form_code, Counter())[""] = count
+    tag = func.jsonb_object_keys(Report.answers).label("tag")
+    tags = select(Report.form_code, tag, func.count()).group_by(Report.form_code, tag)
+    for form_code, name, count in (await session.execute(tags)).all():
+        answered.setdefault(form_code, Counter())[name] = count
+    return answered
 
 
 # -- reports and checklists ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -34,20 +34,21 @@ def plain(url: str, **parts: str | int) -> str:
     return make_url(url).set(drivername="postgresql", **parts).render_as_string(hide_password=False)
 
 
+async def admin(database: Database, statement: str) -> None:
+    async with database.engine.begin() as connection:
+        await connection.exec_driver_sql(statement)
+
+
 @pytest.fixture
-def locked_database(database: Database) -> Iterator[str]:
+async def locked_database(database: Database) -> AsyncIterator[str]:
     """The URL of a migrated database that a new role may log in to but not connect to."""
     role = f"shailoo_nobody_{os.getpid()}"
     name = make_url(database.url).database
-    admin = plain(database.url)
-    psql = ["psql", admin, "-q", "-c"]
-    if subprocess.run(["which", "psql"], capture_output=True, check=False).returncode:
-        pytest.skip("needs psql")
-    subprocess.run([*psql, f'DROP ROLE IF EXISTS "{role}"'], check=True, capture_output=True)
-    subprocess.run([*psql, f'CREATE ROLE "{role}" LOGIN'], check=True, capture_output=True)
-    subprocess.run([*psql, f'REVOKE CONNECT ON DATABASE "{name}" FROM PUBLIC'], check=True)
+    await admin(database, f'DROP ROLE IF EXISTS "{role}"')
+    await admin(database, f'CREATE ROLE "{role}" LOGIN')
+    await admin(database, f'REVOKE CONNECT ON DATABASE "{name}" FROM PUBLIC')
     yield plain(database.url, username=role)
-    subprocess.run([*psql, f'DROP ROLE IF EXISTS "{role}"'], check=False, capture_output=True)
+    await admin(database, f'DROP ROLE IF EXISTS "{role}"')
 
 
 NOTHING_THERE = "postgresql://postgres@127.0.0.1:1/postgres"
@@ -73,7 +74,7 @@ def test_each_database_fault_is_one_sentence_with_the_fix_and_exit_2(
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
-def test_permission_denied_is_one_sentence(locked_database: str, tmp_path: Path) -> None:
+async def test_permission_denied_is_one_sentence(locked_database: str, tmp_path: Path) -> None:
     done = shailoo(locked_database, "token", "list", data_dir=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -81,11 +82,9 @@ def test_permission_denied_is_one_sentence(locked_database: str, tmp_path: Path)
     assert "GRANT" in done.stderr
 
 
-def test_a_schema_behind_is_one_sentence(database: Database, tmp_path: Path) -> None:
-    subprocess.run(
-        ["psql", plain(database.url), "-q", "-c", "DROP TABLE alembic_version"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+async def test_a_schema_behind_is_one_sentence(database: Database, tmp_path: Path) -> None:
+    async with database.engine.begin() as connection:
+        await connection.exec_driver_sql("DROP TABLE alembic_version")
     done = shailoo(database.url, "forms", "load", str(DEMO_FORMS), data_dir=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

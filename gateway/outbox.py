@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from gateway.traffic import TrafficLog
 from modem.backend import ModemBackend, ModemState
 from modem.errors import CMSError, ModemError, PDUError
 from store import repository
@@ -32,11 +33,16 @@ class OutboxSender:
     """Sends due outbox rows through this gateway's modems."""
 
     def __init__(
-        self, db: Database, modems: Mapping[str, ModemBackend], config: RepliesConfig
+        self,
+        db: Database,
+        modems: Mapping[str, ModemBackend],
+        config: RepliesConfig,
+        traffic: TrafficLog | None = None,
     ) -> None:
         self.db = db
         self.modems = modems  # by IMSI
         self.config = config
+        self.traffic = traffic or TrafficLog()
 
     async def send_due(self) -> int:
         """Send what is due now; how many rows were attempted."""
@@ -63,6 +69,9 @@ class OutboxSender:
                     session.add(entry)
                     await session.flush()
                     await repository.record_events(session, [("message", entry.id)])
+        for row in rows:  # committed
+            parts = max(1, len(row.message_references))
+            self.traffic.sent(row.recipient, row.status, parts, row.last_error)
         return bool(rows)
 
     async def _send(self, row: OutboxMessage, modem: ModemBackend) -> None:
@@ -84,12 +93,18 @@ class OutboxSender:
         permanent = isinstance(exc, PDUError) or (isinstance(exc, CMSError) and not exc.retryable)
         if permanent or row.attempts >= self.config.attempts:
             row.status = "failed"
-            _LOGGER.warning("giving up on SMS %d to %s: %s", row.id, row.recipient, exc)
+            _LOGGER.warning(
+                "giving up on SMS %d to %s: %s", row.id, self.traffic.phone(row.recipient), exc
+            )
             return
         delay = min(self.config.retry_first_s * 2 ** (row.attempts - 1), self.config.retry_max_s)
         row.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
         _LOGGER.info(
-            "SMS %d to %s failed (%s); retrying in %.0f s", row.id, row.recipient, exc, delay
+            "SMS %d to %s failed (%s); retrying in %.0f s",
+            row.id,
+            self.traffic.phone(row.recipient),
+            exc,
+            delay,
         )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.assembly import Assembled, assemble
+from gateway.traffic import TrafficLog
 from parser import (
     Deployment,
     ErrorCode,
@@ -61,6 +62,7 @@ class _Batch:
     cells: Cells = field(default_factory=Cells)  # what the batch's reports add to the tallies
     messages: list[Message] = field(default_factory=list)
     reports: list[Report] = field(default_factory=list)
+    reply_texts: dict[int, str] = field(default_factory=dict)  # by id() of the message
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Pipeline:
     def __init__(self, db: Database, deployment: Deployment, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        self.traffic = TrafficLog(full=settings.log_phones == "full")
         self.use_forms(deployment, None)
 
     def use_forms(self, deployment: Deployment, forms_id: int | None) -> None:
@@ -102,6 +105,11 @@ class Pipeline:
                     self._process(session, message, batch)
             await self._finish(session, batch)
         _observe_latency(ready)
+        for message in batch.messages:  # committed: now they happened
+            self.traffic.received(
+                message.sender, message.form_code, message.observer_code, message.status,
+                message.error_codes, batch.reply_texts.get(id(message)),
+            )  # fmt: skip
         return len(ready)
 
     async def _finish(self, session: AsyncSession, batch: _Batch) -> None:
@@ -261,11 +269,12 @@ class Pipeline:
         if batch.replies[message.sender] >= self.settings.replies.per_sender_per_hour:
             _LOGGER.info(
                 "no reply to %s: %d replies in the last hour",
-                message.sender,
+                self.traffic.phone(message.sender),
                 batch.replies[message.sender],
             )
             return
         batch.replies[message.sender] += 1
+        batch.reply_texts[id(message)] = text
         session.add(
             OutboxMessage(
                 recipient=message.sender,

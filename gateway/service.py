@@ -70,7 +70,7 @@ class Gateway:
             for index, modem in enumerate(settings.modems)
         ]
         self.by_imsi: dict[str, ModemBackend] = {}
-        self.outbox = OutboxSender(db, self.by_imsi, settings.replies)
+        self.outbox = OutboxSender(db, self.by_imsi, settings.replies, self.pipeline.traffic)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def run(self, stop: asyncio.Event) -> None:

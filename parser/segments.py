@@ -7,7 +7,14 @@ Cyrillic letter included, makes the whole message UCS-2: 70 UTF-16 code units.
 
 from __future__ import annotations
 
-__all__ = ["GSM7_SEPTETS", "UCS2_UNITS", "fits_one_segment", "is_gsm7", "length_in_segment"]
+__all__ = [
+    "GSM7_SEPTETS",
+    "UCS2_UNITS",
+    "fits_one_segment",
+    "is_gsm7",
+    "length_in_segment",
+    "segment_count",
+]
 
 GSM7_SEPTETS = 160
 UCS2_UNITS = 70
@@ -35,3 +42,15 @@ def fits_one_segment(text: str) -> bool:
     """Whether ``text`` goes out as a single SMS."""
     used, limit = length_in_segment(text)
     return used <= limit
+
+
+_HEADER_UNITS = {GSM7_SEPTETS: 7, UCS2_UNITS: 3}  # a multipart segment's header takes these
+
+
+def segment_count(text: str) -> int:
+    """How many SMS ``text`` goes out as (multipart segments carry a 6-byte header)."""
+    used, limit = length_in_segment(text)
+    if used <= limit:
+        return 1
+    per_part = limit - _HEADER_UNITS[limit]
+    return -(-used // per_part)

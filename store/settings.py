@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     api: ApiConfig = Field(default_factory=ApiConfig)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+    log_phones: Literal["masked", "full"] = "masked"  # "full": whole numbers in the traffic log
 
     @classmethod
     def settings_customise_sources(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -91,3 +92,13 @@ async def test_a_permanent_error_gives_the_reply_up(
     await OutboxSender(database, {IMSI: modem}, RepliesConfig()).send_due()
     [row] = await outbox(database)
     assert (row.status, row.last_error) == ("failed", "AT+CMGS=16: +CMS ERROR: 304")
+
+
+async def test_each_sms_out_is_one_info_line_with_the_recipient_masked(
+    database: Database, modem: ModemSupervisor, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="shailoo.traffic")
+    await queue(database, "Принято: " + "очень длинный ответ " * 5)
+    await OutboxSender(database, {IMSI: modem}, RepliesConfig()).send_due()
+    [line] = [record.getMessage() for record in caplog.records if record.name == "shailoo.traffic"]
+    assert line == "SMS out to +996*******56: sent, 2 part(s)"

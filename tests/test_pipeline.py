@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -300,3 +301,25 @@ async def test_a_spooled_part_the_database_refuses_is_set_aside_not_retried_fore
     assert spool.size() == 0
     assert len(await rows(database, InboundPartRow)) == 1
     assert "x" * 500 in spool.rejected_path.read_text()
+
+
+async def test_each_sms_in_is_one_info_line_with_the_sender_masked(
+    gateway, database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="shailoo.traffic")
+    await receive(gateway, "OP 1234 A1 B9000")
+    [line] = [record.getMessage() for record in caplog.records if record.name == "shailoo.traffic"]
+    assert line == (
+        "SMS in from +996*******56: form OP, observer 1234, rejected (OUT_OF_RANGE), "
+        "reply 1 segment(s)"
+    )
+
+
+async def test_the_traffic_log_shows_whole_numbers_when_told(
+    database, demo, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="shailoo.traffic")
+    settings = Settings(data_dir=tmp_path, log_phones="full", _env_file=None)  # type: ignore[call-arg]
+    ingest = Ingest(database, Spool(settings.spool_path))
+    await receive((ingest, Pipeline(database, demo, settings)), "OP 99 A1")
+    assert f"SMS in from {PHONE}: form OP" in caplog.text

@@ -105,12 +105,15 @@ class Pipeline:
                     self._process(session, message, batch)
             await self._finish(session, batch)
         _observe_latency(ready)
-        for message in batch.messages:  # committed: now they happened
+        self._log_traffic(batch)  # committed: now they happened
+        return len(ready)
+
+    def _log_traffic(self, batch: _Batch) -> None:
+        for message in batch.messages:
             self.traffic.received(
                 message.sender, message.form_code, message.observer_code, message.status,
                 message.error_codes, batch.reply_texts.get(id(message)),
             )  # fmt: skip
-        return len(ready)
 
     async def _finish(self, session: AsyncSession, batch: _Batch) -> None:
         """What the whole batch adds: tallies, then the events (last: they take a lock)."""

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.app import app, fail, utf8_stdin
-from modem.emulator import DEFAULT_BAUD, Faults, ModemEmulator
+from modem.emulator import DEFAULT_BAUD, Faults, ModemEmulator, SentSMS
 from modem.errors import PDUError
 from modem.pdu import DecodedPDU, decode_pdu
 
@@ -50,6 +50,9 @@ def emulate(
     multipart UCS-2, as from a phone), e.g.:
 
       +996555123456 OP 1234 A1 B250
+
+    Every SMS the modem is asked to send (the gateway's replies) is printed on standard output
+    as 'sent to NUMBER (N parts): TEXT'.
     """
     try:
         asyncio.run(_emulate(link, baud))
@@ -59,6 +62,7 @@ def emulate(
 
 async def _emulate(link: str | None, baud: int | None) -> None:
     emulator = ModemEmulator(link=link, faults=Faults(baud=baud))
+    emulator.on_sent = _SentPrinter().part
     await emulator.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -94,6 +98,36 @@ async def _deliver_lines(emulator: ModemEmulator) -> None:
             _deliver_line(emulator, raw.decode("utf-8", errors="replace"))
     finally:
         transport.close()
+
+
+class _SentPrinter:
+    """Prints each SMS the emulated modem is given to send, once all its parts are in."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, int], dict[int, str]] = {}
+
+    def part(self, sent: SentSMS) -> None:
+        """Take one AT+CMGS; print the SMS when it is whole."""
+        try:
+            decoded = decode_pdu(sent.pdu_hex)
+        except PDUError as exc:
+            _print(f"sent: a PDU that does not decode ({exc}): {sent.pdu_hex}")
+            return
+        concat = decoded.concat
+        if concat is None:
+            _print(f"sent to {decoded.number} (1 part): {decoded.text}")
+            return
+        parts = self._parts.setdefault((decoded.number, concat.ref), {})
+        parts[concat.part] = decoded.text
+        if len(parts) == concat.total:
+            del self._parts[(decoded.number, concat.ref)]
+            text = "".join(parts[number] for number in sorted(parts))
+            _print(f"sent to {decoded.number} ({concat.total} parts): {text}")
+
+
+def _print(line: str) -> None:
+    typer.echo(line)
+    sys.stdout.flush()  # a pipe reader sees each SMS as it is sent
 
 
 def _streams(fd: int) -> bool:

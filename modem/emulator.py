@@ -29,7 +29,7 @@ import termios
 import time
 import tty
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -93,6 +93,7 @@ class ModemEmulator:
         self.link = link
         self.faults = faults or Faults()
         self.sent: list[SentSMS] = []
+        self.on_sent: Callable[[SentSMS], None] | None = None  # told of each AT+CMGS accepted
         self.received_commands: list[str] = []
         self.commands = CommandHandler(
             imei=imei,
@@ -310,7 +311,10 @@ class ModemEmulator:
     def _submit(self, pdu: str) -> None:
         self.commands.message_reference = (self.commands.message_reference + 1) % 256
         reference = self.commands.message_reference
-        self.sent.append(SentSMS(pdu, reference, time.monotonic()))
+        sent = SentSMS(pdu, reference, time.monotonic())
+        self.sent.append(sent)
+        if self.on_sent is not None:
+            self.on_sent(sent)
         self._respond(f"+CMGS: {reference}", "OK")
 
     # -- bytes out ---------------------------------------------------------------------------

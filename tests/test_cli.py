@@ -202,3 +202,39 @@ async def test_modem_emulate_runs_a_modem_that_takes_sms_from_stdin(tmp_path: Pa
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), timeout=10) == 0
     assert not link.exists()
+
+
+async def test_modem_emulate_prints_every_sms_it_is_asked_to_send(tmp_path: Path) -> None:
+    from modem.driver import ATDriver
+    from modem.sms import ModemSMS
+
+    link = tmp_path / "modem0"
+    process = await asyncio.create_subprocess_exec(
+        SHAILOO, "modem", "emulate", "--link", str(link),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    long_reply = "Принято: OP 1234, " + "ответ " * 20
+    try:
+        await asyncio.wait_for(process.stdout.readline(), timeout=20)  # the device path
+        driver = ATDriver(str(link))
+        await driver.open()
+        try:
+            sms = ModemSMS(driver)
+            await sms.initialize()
+            await sms.send_sms("+996555123456", "OK: OP 1234 received")
+            await sms.send_sms("+996700111222", long_reply)
+        finally:
+            await driver.close()
+        lines = [
+            (await asyncio.wait_for(process.stdout.readline(), timeout=10)).decode().rstrip("\n")
+            for _ in range(2)
+        ]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=10)
+    assert lines == [
+        "sent to +996555123456 (1 part): OK: OP 1234 received",
+        f"sent to +996700111222 (3 parts): {long_reply}",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -19,6 +20,8 @@ from modem.errors import PDUError
 from modem.pdu import DecodedPDU, decode_pdu
 
 __all__ = ["decode", "emulate", "pdu_json"]
+
+_IDENTITY_DIGITS = 15
 
 modem_app = typer.Typer(
     help="GSM modems: check one after plugging it in (probe), or run a virtual one (emulate).",
@@ -42,6 +45,14 @@ def emulate(
             "Default: as fast as the pseudo-terminal goes."
         ),
     ] = None,
+    imsi: Annotated[
+        str | None,
+        typer.Option(help="The SIM's IMSI (15 digits). Default: one of its own for each --link."),
+    ] = None,
+    imei: Annotated[
+        str | None,
+        typer.Option(help="The modem's IMEI (15 digits). Default: one of its own for each --link."),
+    ] = None,
 ) -> None:
     """Run a virtual GSM modem until stopped (Ctrl-C), for dry runs and other tools.
 
@@ -55,13 +66,38 @@ def emulate(
     as 'sent to NUMBER (N parts): TEXT'.
     """
     try:
-        asyncio.run(_emulate(link, baud))
+        asyncio.run(_emulate(link, baud, _identity(link, imsi, imei)))
     except OSError as exc:
         fail(f"cannot start the emulator: {exc}")
 
 
-async def _emulate(link: str | None, baud: int | None) -> None:
-    emulator = ModemEmulator(link=link, faults=Faults(baud=baud))
+def _identity(link: str | None, imsi: str | None, imei: str | None) -> dict[str, str]:
+    """IMSI and IMEI: as given, else derived from the link (or this process) so that two
+    emulators rehearsing two modems show as two."""
+    for name, value in (("--imsi", imsi), ("--imei", imei)):
+        if value is not None and not (value.isdigit() and len(value) == _IDENTITY_DIGITS):
+            fail(f"{name} {value!r}: give 15 digits")
+    seed = int.from_bytes(hashlib.sha256((link or f"pid {os.getpid()}").encode()).digest()[:8])
+    serial = f"{seed % 10**9:09d}"
+    return {
+        "imsi": imsi or f"437059{serial}",  # 437 05: Kyrgyzstan, an operator code nobody uses
+        "imei": imei or _with_luhn(f"35693803{serial[:6]}"),
+    }
+
+
+def _with_luhn(digits: str) -> str:
+    """``digits`` with the Luhn check digit an IMEI ends with."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return digits + str(-total % 10)
+
+
+async def _emulate(link: str | None, baud: int | None, identity: dict[str, str]) -> None:
+    emulator = ModemEmulator(
+        link=link, faults=Faults(baud=baud), imsi=identity["imsi"], imei=identity["imei"]
+    )
     emulator.on_sent = _SentPrinter().part
     await emulator.start()
     stop = asyncio.Event()
@@ -71,7 +107,9 @@ async def _emulate(link: str | None, baud: int | None) -> None:
     where = f" (link {link})" if link else ""
     typer.echo(f"{emulator.pty_path}{where}")
     typer.echo(
-        "Virtual modem ready. Type 'NUMBER TEXT' lines to deliver SMS; Ctrl-C stops.", err=True
+        f"Virtual modem ready (IMSI {identity['imsi']}, IMEI {identity['imei']}). "
+        "Type 'NUMBER TEXT' lines to deliver SMS; Ctrl-C stops.",
+        err=True,
     )
     sys.stdout.flush()
     reader = asyncio.create_task(_deliver_lines(emulator))

@@ -72,6 +72,7 @@ class Gateway:
         self.by_imsi: dict[str, ModemBackend] = {}
         self.outbox = OutboxSender(db, self.by_imsi, settings.replies, self.pipeline.traffic)
         self._tasks: list[asyncio.Task[None]] = []
+        self._warned_imsis: set[str] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set."""
@@ -181,8 +182,9 @@ class Gateway:
                 await self._save_status()
 
     async def _save_status(self) -> None:
+        self._warn_of_shared_imsis()
         async with self.db.transaction() as session:
-            for supervisor in self.supervisors:
+            for supervisor, config in zip(self.supervisors, self.settings.modems, strict=True):
                 identity = supervisor.identity
                 if identity is None:
                     continue
@@ -197,9 +199,26 @@ class Gateway:
                     imsi=identity.imsi,
                     imei=identity.imei,
                     device=supervisor.device,
-                    label="",
+                    label=config.label,
                     status=status,
                 )
+
+    def _warn_of_shared_imsis(self) -> None:
+        """Two modems reporting one IMSI show as one everywhere (and share replies): say so,
+        once per IMSI."""
+        devices: dict[str, list[str]] = {}
+        for supervisor in self.supervisors:
+            if supervisor.identity is not None:
+                devices.setdefault(supervisor.identity.imsi, []).append(supervisor.device)
+        for imsi, shared in devices.items():
+            if len(shared) > 1 and imsi not in self._warned_imsis:
+                self._warned_imsis.add(imsi)
+                _LOGGER.warning(
+                    "modems %s report the same IMSI %s: they show as one modem in /modems, "
+                    "/metrics and 'shailoo status'. Two SIMs never share an IMSI; emulators "
+                    "do unless started with distinct --imsi",
+                    ", ".join(shared), imsi,
+                )  # fmt: skip
 
 
 @contextlib.asynccontextmanager

@@ -421,9 +421,12 @@ async def test_modems_show_what_the_gateway_last_reported(api) -> None:
     assert ready.status_code == 200
     assert ready.json()["ready"] is True
     metrics = (await api.get("/metrics", "read")).text
-    assert 'shailoo_modem_signal_dbm{device="/dev/modem0",imsi="437050000000001"} -71.0' in metrics
-    assert 'shailoo_modem_storage_used{device="/dev/modem0",imsi="437050000000001",storage="SM"}' \
-        in metrics  # fmt: skip
+    assert (
+        'shailoo_modem_signal_dbm{device="/dev/modem0",imsi="437050000000001",label=""} -71.0'
+        in metrics
+    )
+    modem = 'device="/dev/modem0",imsi="437050000000001",label=""'
+    assert f'shailoo_modem_storage_used{{{modem},storage="SM"}}' in metrics
 
 
 async def test_ready_says_why_when_no_modem_is_up(api) -> None:

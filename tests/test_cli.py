@@ -238,3 +238,37 @@ async def test_modem_emulate_prints_every_sms_it_is_asked_to_send(tmp_path: Path
         "sent to +996555123456 (1 part): OK: OP 1234 received",
         f"sent to +996700111222 (3 parts): {long_reply}",
     ]
+
+
+async def _emulated_imsi(*options: str, link: Path) -> str:
+    from modem.driver import ATDriver
+
+    process = await asyncio.create_subprocess_exec(
+        SHAILOO, "modem", "emulate", "--link", str(link), *options,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        await asyncio.wait_for(process.stdout.readline(), timeout=20)
+        driver = ATDriver(str(link))
+        await driver.open()
+        try:
+            lines = (await driver.command("AT+CIMI")).lines
+        finally:
+            await driver.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=10)
+    return "".join(line for line in lines if line.isdigit())
+
+
+async def test_modem_emulate_gives_each_link_its_own_imsi_unless_told(tmp_path: Path) -> None:
+    first = await _emulated_imsi(link=tmp_path / "modem0")
+    second = await _emulated_imsi(link=tmp_path / "modem1")
+    assert len(first) == len(second) == 15
+    assert first != second
+    assert await _emulated_imsi("--imsi", "437050000000042", link=tmp_path / "m") == (
+        "437050000000042"
+    )
+    assert run("modem", "emulate", "--imsi", "12").returncode == 2

@@ -49,8 +49,8 @@ async def ready(state: StateDep, who: Reader) -> Response:
             await status.ping(session)
             rows = await status.list_modems(session)
         modems = [modem_view(row, state.config.modem_stale_s) for row in rows]
-        checks["modems"] = [{"imsi": m["imsi"], "device": m["device"], "up": m["up"],
-                             "state": m["state"]} for m in modems]  # fmt: skip
+        checks["modems"] = [{"imsi": m["imsi"], "device": m["device"], "label": m["label"],
+                             "up": m["up"], "state": m["state"]} for m in modems]  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - whatever failed, the answer is "not ready"
         _LOGGER.warning("readiness: database check failed: %s", exc)
         checks["database"] = f"unreachable ({type(exc).__name__})"
@@ -119,7 +119,7 @@ async def _families(state: ApiState) -> list[Metric]:
 
 
 def _modem_families(modems: list[dict[str, Any]]) -> list[Metric]:
-    labels = ["imsi", "device"]
+    labels = ["imsi", "device", "label"]
     up = GaugeMetricFamily(
         "shailoo_modem_up", "1 if the modem is ready and heard of.", labels=labels
     )
@@ -138,7 +138,7 @@ def _modem_families(modems: list[dict[str, Any]]) -> list[Metric]:
         "shailoo_modem_storage_total", "Storage capacity.", labels=[*labels, "storage"]
     )
     for modem in modems:
-        key = [modem["imsi"], modem["device"]]
+        key = [modem["imsi"], modem["device"], modem["label"]]
         up.add_metric(key, 1.0 if modem["up"] else 0.0)
         seen.add_metric(key, modem["seconds_since_seen"])
         if modem["signal_dbm"] is not None:

@@ -1,5 +1,6 @@
 # shailoo: every target sets itself up. On a fresh machine `make test` and `make demo` are enough.
 PYTHON ?= python3
+PORT   ?= 8080
 VENV   := .venv
 BIN    := $(VENV)/bin
 # The stamp is rebuilt when the project's dependencies change.
@@ -9,7 +10,8 @@ STAMP  := $(VENV)/.installed
 
 help:
 	@echo "make test   set up .venv and run the whole test suite"
-	@echo "make demo   set up .venv and run a simulated election day (Ctrl-C stops it)"
+	@echo "make demo   set up .venv and run a simulated election day (Ctrl-C stops it);"
+	@echo "            its API on PORT (make demo PORT=8081; default 8080)"
 	@echo "make lint   ruff and mypy --strict"
 	@echo "make bench  the benchmarks in bench/"
 
@@ -37,7 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api.py
 
 demo: $(STAMP)
-	$(BIN)/shailoo demo
+	$(BIN)/shailoo demo --api-port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import sys
-from typing import NoReturn, TextIO
+from importlib.metadata import version
+from typing import Annotated, NoReturn, TextIO
 
 import typer
 
@@ -34,6 +35,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # docstrings' wrapped lines flow as paragraphs
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"shailoo {version('shailoo')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options for every command."""
 
 
 def fail(message: str) -> NoReturn:

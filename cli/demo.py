@@ -31,7 +31,7 @@ from store.migrate import upgrade
 from store.queries import tokens
 from store.settings import ModemConfig, RepliesConfig, Settings
 
-__all__ = ["DemoOptions", "run_demo", "summary_lines"]
+__all__ = ["DemoOptions", "curl_lines", "run_demo", "summary_lines"]
 
 
 class DemoOptions:
@@ -132,16 +132,25 @@ async def _start_api(
     try:
         listener = bind("127.0.0.1", port)
     except ConfigError:
-        return f"API: port {port} is taken, not served (try --api-port 8081)"
+        return (
+            f"API: port {port} is taken, not served (try --api-port 8081, or make demo PORT=8081)"
+        )
     token, prefix = make_token()
     async with db.transaction() as session:
         await tokens.add_token(session, "demo", "admin", prefix, token_hash(token))
     tasks.append(asyncio.create_task(serve(create_app(db, settings.api), listener, stop)))
-    return (
-        f"API: http://127.0.0.1:{port}/docs   token (admin, this demo only): {token}\n"
-        f'     curl -H "Authorization: Bearer {token}" '
-        f"'http://127.0.0.1:{port}/api/v1/coverage?form=OP'"
-    )
+    return "\n".join(curl_lines(port, token))
+
+
+def curl_lines(port: int, token: str) -> list[str]:
+    """How to try the API, in lines under 80 columns that a terminal will not wrap, so that
+    pasting them into a shell works (the token goes into a variable first)."""
+    return [
+        f"API: http://127.0.0.1:{port}/docs   token (admin, this demo only):",
+        f"     TOKEN={token}",
+        '     curl -H "Authorization: Bearer $TOKEN" \\',
+        f"       'http://127.0.0.1:{port}/api/v1/coverage?form=OP'",
+    ]
 
 
 async def _texting(emulator: ModemEmulator, arrivals: list[Any], day_s: float) -> None:

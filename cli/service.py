@@ -154,6 +154,10 @@ def db_backup(
 ) -> None:
     """Back the whole database up to a file (safe while the gateway runs)."""
     settings = get_settings()
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)  # e.g. the crontab's hourly folder
+    except OSError as exc:
+        fail(f"cannot create {file.parent}: {exc.strerror}; choose a folder this user can write")
 
     async def go() -> None:
         async with database_of(settings) as db:
@@ -168,22 +172,35 @@ def db_backup(
 def db_restore(
     file: Annotated[Path, typer.Argument(help="A file from 'shailoo db backup'.")],
     yes: Annotated[bool, typer.Option("--yes", help="Really replace what is stored.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore even while a gateway is running.")
+    ] = False,
 ) -> None:
-    """Replace the database's contents with a backup. Stop 'shailoo run' first."""
+    """Replace the database's contents with a backup. Stop 'shailoo run' first (a running
+    gateway is named and the restore refused, unless --force)."""
     if not file.is_file():
         fail(f"{file}: no such backup file")
     if not yes:
         fail("this replaces everything stored with the backup's contents; add --yes to go on")
     settings = get_settings()
 
-    async def go() -> None:
+    async def go() -> list[str]:
         db = await connect(settings)
         try:
-            await restore(db.url, file)
+            async with db.session() as session:
+                running = await repository.running_gateways(session)
+            if not running or force:
+                await restore(db.url, file)
+            return running
         finally:
             await db.close()
 
-    run_async(go)
+    running = run_async(go)
+    if running and not force:
+        fail(
+            f"a gateway is running on this database: {', '.join(running)}. Stop it first "
+            "(sudo systemctl stop shailoo, or Ctrl-C), or add --force"
+        )
     typer.echo(f"restored {file}; check with 'shailoo db upgrade', then start 'shailoo run'")
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import sys
 import warnings
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -23,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["Database", "async_url", "embedded_server_url"]
+__all__ = ["Database", "application_name", "async_url", "embedded_server_url"]
 
 _LOGGER = logging.getLogger(__name__)
 POOL_SIZE = 10  # connections kept open per process
@@ -37,6 +40,14 @@ def async_url(url: str) -> str:
     if parsed.get_backend_name() not in ("postgresql", "postgres"):
         raise ValueError(f"shailoo needs PostgreSQL, not {parsed.get_backend_name()!r}")
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def application_name() -> str:
+    """How this process shows in ``pg_stat_activity``: ``shailoo run (pid 812 on obs-1)``,
+    so that ``db restore`` can name a running gateway (and a DBA sees who is connected)."""
+    words = [word for word in sys.argv[1:] if not word.startswith("-")][:1]
+    command = " ".join(["shailoo", *words])
+    return f"{command} (pid {os.getpid()} on {socket.gethostname()})"[:63]  # NAMEDATALEN
 
 
 def embedded_server_url(pgdata: Path) -> tuple[str, Any]:
@@ -69,7 +80,10 @@ class Database:
         # connections made their p99 twice what the queries take (bench/api.py).
         self.engine: AsyncEngine = create_async_engine(
             self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
-            connect_args={"timeout": CONNECT_TIMEOUT_S},
+            connect_args={
+                "timeout": CONNECT_TIMEOUT_S,
+                "server_settings": {"application_name": application_name()},
+            },
         )  # fmt: skip
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

@@ -41,6 +41,7 @@ __all__ = [
     "latest_forms_id",
     "merge_checklist",
     "record_events",
+    "running_gateways",
     "save_forms",
     "station_regions",
     "upsert_modem",
@@ -349,3 +350,16 @@ async def activity(session: AsyncSession) -> dict[str, Any]:
         "sampled": int(sampled or 0),
         "coverage": coverage,
     }
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+
+async def running_gateways(session: AsyncSession) -> list[str]:
+    """The ``shailoo run`` processes connected to this database (``store.db.application_name``)."""
+    statement = text(
+        "SELECT DISTINCT application_name FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE 'shailoo run %' "
+        "ORDER BY application_name"
+    )
+    return list((await session.scalars(statement)).all())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -272,3 +273,42 @@ async def test_modem_emulate_gives_each_link_its_own_imsi_unless_told(tmp_path: 
         "437050000000042"
     )
     assert run("modem", "emulate", "--imsi", "12").returncode == 2
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    done = run("--version")
+    assert done.returncode == 0
+    assert done.stdout == f"shailoo {version('shailoo')}\n"
+
+
+def test_the_demos_curl_lines_fit_80_columns_and_paste_into_a_shell() -> None:
+    from cli.demo import curl_lines
+
+    token = "shl_0123abcd_" + "x" * 43
+    lines = curl_lines(8081, token)
+    assert all(len(line) < 80 for line in lines)
+    pasted = "\n".join(line.strip() for line in lines[1:])
+    fake_curl = "curl() { printf '%s\\n' \"$@\"; }\n"
+    done = subprocess.run(
+        [shutil.which("bash") or "/bin/bash", "-c", fake_curl + pasted],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines() == [
+        "-H", f"Authorization: Bearer {token}", "http://127.0.0.1:8081/api/v1/coverage?form=OP",
+    ]  # fmt: skip
+
+
+def test_make_demo_takes_the_api_port_from_port() -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [make, "-n", "-C", str(root), "demo", "PORT=8099"], capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert "shailoo demo --api-port 8099" in done.stdout

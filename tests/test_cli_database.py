@@ -3,6 +3,7 @@ fix, and exits 2: never a traceback (a real server, real processes)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,9 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from store import repository
 from store.db import Database
 from tests.conftest import DEMO_FORMS, EXAMPLES
+from tests.helpers import eventually
 from tests.test_api_process import free_port
+from tests.test_gateway_process import GatewayProcess
 
 SHAILOO = str(Path(sys.executable).parent / "shailoo")
 
@@ -112,3 +116,34 @@ def test_every_database_command_says_the_database_is_unreachable_without_a_trace
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "nothing answers at 127.0.0.1:1/postgres (connection refused)" in done.stderr
+
+
+async def test_restore_refuses_while_a_gateway_runs_and_names_it(
+    database: Database, tmp_path: Path
+) -> None:
+    gateway = GatewayProcess(database.url, "/dev/null", tmp_path)
+    await gateway.start()
+    try:
+
+        async def connected() -> bool:
+            async with database.session() as session:
+                return bool(await repository.running_gateways(session))
+
+        await eventually(connected, 30, interval_s=0.2)
+        backup = tmp_path / "some.dump"
+        backup.write_bytes(b"")
+        done = await asyncio.to_thread(
+            shailoo, database.url, "db", "restore", str(backup), "--yes", data_dir=tmp_path
+        )
+        assert done.returncode == 2
+        assert "a gateway is running on this database: shailoo run (pid" in done.stderr
+        assert "add --force" in done.stderr
+    finally:
+        await gateway.stop()
+
+
+def test_backup_creates_the_folder_it_writes_to(database: Database, tmp_path: Path) -> None:
+    target = tmp_path / "backups" / "hourly" / "03.dump"
+    done = shailoo(database.url, "db", "backup", str(target), data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert target.stat().st_size > 0

@@ -250,9 +250,21 @@ async def _import(settings: Settings, files: list[Path]) -> str:
             known = await repository.station_codes(session)
         roster = read_roster(files, known)
         with Progress(transient=True) as progress:
-            await _upsert(db, progress, "stations", roster.stations, repository.upsert_stations)
-            await _upsert(db, progress, "observers", roster.observers, repository.upsert_observers)
-        return f"imported {len(roster.stations)} station(s), {len(roster.observers)} observer(s)"
+            stations = await _upsert(
+                db, progress, "stations", roster.stations, repository.upsert_stations
+            )
+            observers = await _upsert(
+                db, progress, "observers", roster.observers, repository.upsert_observers
+            )
+        return (
+            f"imported {len(roster.stations)} station(s) ({_counts(stations, roster.stations)}), "
+            f"{len(roster.observers)} observer(s) ({_counts(observers, roster.observers)})"
+        )
+
+
+def _counts(done: repository.Upserted, rows: list[dict[str, object]]) -> str:
+    unchanged = len(rows) - done.new - done.updated
+    return f"{done.new} new, {done.updated} updated, {unchanged} unchanged"
 
 
 async def _upsert(
@@ -260,14 +272,17 @@ async def _upsert(
     progress: Progress,
     label: str,
     rows: list[dict[str, object]],
-    upsert: Callable[..., Awaitable[None]],
-) -> None:
+    upsert: Callable[..., Awaitable[repository.Upserted]],
+) -> repository.Upserted:
     task = progress.add_task(f"importing {label}", total=len(rows))
+    new = updated = 0
     async with db.transaction() as session:
         for start in range(0, len(rows), _BATCH):
             batch = rows[start : start + _BATCH]
-            await upsert(session, batch)
+            done = await upsert(session, batch)
+            new, updated = new + done.new, updated + done.updated
             progress.advance(task, len(batch))
+    return repository.Upserted(new, updated)
 
 
 def run_async(make: Callable[[], Awaitable[T]]) -> T:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -22,6 +22,7 @@ __all__ = ["api_command", "token_create", "token_list", "token_revoke"]
 token_app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
+_LIST_ROW = "{:>4}  {:<8}  {:<8}  {:<20}  {:<16}  {}"
 Host = Annotated[str | None, typer.Option(help="Address to listen on [settings: api.host].")]
 Port = Annotated[
     int | None, typer.Option("--api-port", help="The API's port [settings: api.port, 8080].")
@@ -95,20 +96,24 @@ def token_list() -> None:
     """List tokens (never their secrets)."""
     settings = get_settings()
 
-    async def go() -> list[str]:
+    async def go() -> list[dict[str, Any]]:
         async with database_of(settings) as db, db.session() as session:
-            rows = await tokens.list_tokens(session)
-        return [
-            f"{row['id']:>4}  {row['prefix']}  {row['scope']:<8}  {row['name']:<20}  "
-            f"created {row['created_at']:%Y-%m-%d %H:%M}  "
-            + (f"REVOKED {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else
-               f"last used {row['last_used_at']:%Y-%m-%d %H:%M}" if row["last_used_at"] else
-               "never used")
-            for row in rows
-        ]  # fmt: skip
+            return list(await tokens.list_tokens(session))
 
-    lines = run_async(go)
-    typer.echo("\n".join(lines) if lines else "no tokens yet: shailoo token create --name NAME")
+    rows = run_async(go)
+    if not rows:
+        typer.echo("no tokens yet: shailoo token create --name NAME")
+        return
+    typer.echo(_LIST_ROW.format("id", "prefix", "scope", "name", "created", "state").rstrip())
+    for row in rows:
+        state = (
+            f"REVOKED {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else
+            f"last used {row['last_used_at']:%Y-%m-%d %H:%M}" if row["last_used_at"] else
+            "never used"
+        )  # fmt: skip
+        created = f"{row['created_at']:%Y-%m-%d %H:%M}"
+        typer.echo(_LIST_ROW.format(row["id"], row["prefix"], row["scope"], row["name"],
+                                     created, state))  # fmt: skip
 
 
 @token_app.command("revoke")

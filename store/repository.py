@@ -9,9 +9,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import func, literal_column, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,7 @@ from store.models import (
 
 __all__ = [
     "PartRecord",
+    "Upserted",
     "add_message",
     "answered_questions",
     "checklists_for_update",
@@ -170,26 +171,42 @@ async def station_codes(session: AsyncSession) -> set[str]:
     return set((await session.scalars(select(Station.code))).all())
 
 
-async def upsert_stations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+class Upserted(NamedTuple):
+    """What an upsert did: rows inserted, and existing rows whose values changed."""
+
+    new: int
+    updated: int
+
+
+async def upsert_stations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Upserted:
     """Insert or update stations by code."""
-    await _upsert_by_code(session, Station, rows)
+    return await _upsert_by_code(session, Station, rows)
 
 
-async def upsert_observers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def upsert_observers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Upserted:
     """Insert or update observers by code."""
-    await _upsert_by_code(session, Observer, rows)
+    return await _upsert_by_code(session, Observer, rows)
 
 
 async def _upsert_by_code(
     session: AsyncSession, model: type[Station] | type[Observer], rows: Sequence[dict[str, Any]]
-) -> None:
+) -> Upserted:
     if not rows:
-        return
+        return Upserted(0, 0)
     statement = insert(model).values(list(rows))
-    columns = {key: statement.excluded[key] for key in rows[0] if key != "code"}
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=[model.code], set_=columns)
+    keys = [key for key in rows[0] if key != "code"]
+    columns = {key: statement.excluded[key] for key in keys}
+    # A row whose values are all the same is left alone (and not counted as updated); a row
+    # just inserted has xmax 0, one updated has the updating transaction's.
+    changed = tuple_(*(getattr(model, key) for key in keys)).is_distinct_from(
+        tuple_(*columns.values())
     )
+    upsert: Any = statement.on_conflict_do_update(
+        index_elements=[model.code], set_=columns, where=changed if keys else None
+    )
+    returned = await session.scalars(upsert.returning(literal_column("xmax = 0")))
+    flags: list[bool] = list(returned.all())
+    return Upserted(new=sum(flags), updated=len(flags) - sum(flags))
 
 
 # -- forms --------------------------------------------------------------------------------------

@@ -122,8 +122,10 @@ async def test_tokens_are_created_listed_and_revoked_from_the_command_line(
     assert token.startswith("shl_")
     assert "not shown again" in made.stderr
     listed = await asyncio.to_thread(shailoo, env, "token", "list")
-    assert "dashboard" in listed.stdout
-    assert "read:pii" in listed.stdout
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["id", "prefix", "scope", "name", "created", "state"]
+    assert row.split()[2:4] == ["read:pii", "dashboard"]
+    assert row.endswith("never used")
     assert token not in listed.stdout
     api = await started("api", env=env)
     base = f"http://127.0.0.1:{env['SHAILOO_API__PORT']}"

@@ -76,12 +76,25 @@ async def run_cli(database: Database, tmp_path: Path, *args: str) -> tuple[int, 
     return process.returncode or 0, output.decode()
 
 
-async def test_roster_import_upserts_and_can_run_again(database: Database, tmp_path: Path) -> None:
+async def test_roster_import_upserts_and_says_what_was_new_and_updated(
+    database: Database, tmp_path: Path
+) -> None:
     files = [str(write(tmp_path, "o.csv", OBSERVERS)), str(write(tmp_path, "s.csv", STATIONS))]
-    for _ in range(2):
-        code, output = await run_cli(database, tmp_path, "roster", "import", *files)
-        assert code == 0, output
-        assert "imported 2 station(s), 2 observer(s)" in output
+    code, output = await run_cli(database, tmp_path, "roster", "import", *files)
+    assert code == 0, output
+    assert output.strip().endswith(
+        "imported 2 station(s) (2 new, 0 updated, 0 unchanged), "
+        "2 observer(s) (2 new, 0 updated, 0 unchanged)"
+    )
+    write(
+        tmp_path, "o.csv", OBSERVERS.replace("Bakyt", "Bakytbek") + "9012,Chyngyz,+996555,S001,\n"
+    )
+    code, output = await run_cli(database, tmp_path, "roster", "import", *files)
+    assert code == 0, output
+    assert output.strip().endswith(
+        "imported 2 station(s) (0 new, 0 updated, 2 unchanged), "
+        "3 observer(s) (1 new, 1 updated, 1 unchanged)"
+    )
     async with database.session() as session:
         assert len((await session.scalars(select(Station))).all()) == 2
         observer = await session.get(Observer, "1234")

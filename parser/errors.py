@@ -88,7 +88,7 @@ class FormsProblem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.location} (line {self.line})" if self.line else self.location
+        where = f"{self.location} (line {self.line})".lstrip() if self.line else self.location
         return f"{where}: {self.message}" if where else self.message
 
 

@@ -47,7 +47,7 @@ def read_yaml(text: str) -> YamlDocument:
     try:
         node = yaml.compose(text, Loader=yaml.BaseLoader)
     except yaml.YAMLError as exc:
-        document.problems.append(_syntax_problem(exc))
+        document.problems.append(_syntax_problem(exc, text))
         return document
     if node is not None:
         document.data = _construct(node, "", document)
@@ -106,10 +106,57 @@ def _construct_mapping(
     return mapping
 
 
-def _syntax_problem(exc: yaml.YAMLError) -> FormsProblem:
-    mark = getattr(exc, "problem_mark", None)
-    line = mark.line + 1 if mark is not None else None
+# Where PyYAML notices a mistake is often the line after it: it reads on to the next token.
+# For these contexts the mark where the construct began is the mistake's line.
+_STARTS_AT_CONTEXT = ("while scanning a simple key", "while parsing a flow")
+
+
+# What PyYAML says, and what to do about it.
+_HINTS = (
+    ("could not find expected ':'", "a key needs ':' and a space after it, e.g. 'kind: checklist'"),
+    ("'\\t'", "indent with spaces, not tabs"),
+    ("mapping values are not allowed here", "check the indentation, or put quotes around a "
+     "text that contains ': '"),
+    ("expected ',' or '}'", "a '{' is not closed with '}' on this line"),
+    ("expected ',' or ']'", "a '[' is not closed with ']' on this line"),
+    ("expected <block end>", "check the indentation of this line against the lines above"),
+)  # fmt: skip
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str) -> FormsProblem:
+    lines = text.splitlines()
     problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    message = f"not valid YAML: {problem}" + (f" ({context})" if context else "")
-    return FormsProblem("", message, line)
+    line = _mistake_line(exc, lines)
+    shown = lines[line - 1].rstrip() if line is not None and line <= len(lines) else ""
+    hint = next((hint for found, hint in _HINTS if found in problem), "")
+    if line is not None and _opens_a_quote(shown):
+        hint = "a quote is opened and not closed on this line"
+    message = f"not valid YAML: {hint} ({problem})" if hint else f"not valid YAML: {problem}"
+    if line is None:
+        return FormsProblem("", message, None)
+    return FormsProblem("", f"{message}\n    {line:>4} | {shown}", line)
+
+
+def _mistake_line(exc: yaml.YAMLError, lines: list[str]) -> int | None:
+    """The 1-based line of the mistake, as a person would point at it."""
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    context = getattr(exc, "context", None) or ""
+    if context_mark is not None and context.startswith(_STARTS_AT_CONTEXT):
+        return int(context_mark.line) + 1
+    if problem_mark is None:
+        return None
+    line = int(problem_mark.line) + 1
+    first = int(context_mark.line) + 1 if context_mark is not None else 1
+    # A quote left open swallows the lines after it; the mistake is the line that opened it.
+    for number in range(line - 1, first - 1, -1):
+        if _opens_a_quote(lines[number - 1]):
+            return number
+    return line
+
+
+def _opens_a_quote(line: str) -> bool:
+    """Whether ``line``'s value starts a quoted string it does not close."""
+    _, colon, value = line.partition(": ")
+    value = value.strip() if colon else line.strip().removeprefix("- ").strip()
+    return value[:1] in ("'", '"') and (len(value) < 2 or value[-1] != value[0])

@@ -176,3 +176,28 @@ def test_the_content_hash_ignores_comments_and_formatting() -> None:
 def test_example_files_exist() -> None:
     assert DEMO_FORMS.is_file()
     assert PRESIDENTIAL_FORMS.is_file()
+
+
+DEMO_TEXT = DEMO_FORMS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("mistake", "fixed", "line", "hint"),
+    [
+        ("    kind checklist", "    kind: checklist", 6, "a key needs ':'"),
+        ('label: "Ballots issued by 10:00', 'label: "Ballots issued by 10:00"', 25, "a quote is"),
+        ("         type: integer", "        type: integer", 15, "check the indentation"),
+        ("\ttype: integer", "        type: integer", 15, "not tabs"),
+        ("      label: Ballots received", "        label: Ballots received", 16, "indentation"),
+        ("options: {1: Yes, 2: No ", "options: {1: Yes, 2: No} ", 12, "'{' is not closed"),
+    ],
+)
+def test_a_yaml_mistake_points_at_its_own_line_and_shows_it(
+    mistake: str, fixed: str, line: int, hint: str
+) -> None:
+    assert fixed in DEMO_TEXT
+    [found] = problems_of(DEMO_TEXT.replace(fixed, mistake, 1))
+    first, shown = found.split("\n")
+    assert first.startswith(f"(line {line}): not valid YAML: ")
+    assert hint in first
+    assert shown == f"    {line:>4} | {DEMO_TEXT.replace(fixed, mistake, 1).splitlines()[line - 1]}"

@@ -3,8 +3,10 @@
 ``stations.csv``: ``code`` (required), ``name``, ``region``, ``district``, ``registered_voters``,
 ``in_sample`` (yes/no, default yes). ``observers.csv``: ``code`` (the observer ID, digits,
 required), ``name``, ``phones`` (one or more, separated by ``;``), ``station`` (a station code),
-``language`` (ky, ru or en). Every mistake is reported as ``file:line: sentence``; nothing is
-imported from files with mistakes.
+``language`` (ky, ru or en). Columns may be separated by ``,``, ``;`` (Excel in a Russian or
+Kyrgyz locale) or tabs: the header line tells which. Every mistake is reported as
+``file:line: sentence``; nothing is imported from files with mistakes. A file that is not UTF-8
+(Excel's Cyrillic CSV is cp1251) is named as such, with how to save it as UTF-8.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ __all__ = ["Roster", "read_roster"]
 _PHONE = re.compile(r"\+?\d{6,15}")
 _TRUE = {"", "1", "yes", "y", "true", "да", "ооба"}
 _FALSE = {"0", "no", "n", "false", "нет", "жок"}
+_DELIMITERS = (",", ";", "\t")  # ties go to the first
+_SAVE_AS_UTF8 = (
+    "Save it as UTF-8: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited)'; in LibreOffice, "
+    "File > Save As > Text CSV, tick 'Edit filter settings', Character set 'Unicode (UTF-8)'; "
+    "then import it again"
+)
 
 
 @dataclass
@@ -50,12 +58,11 @@ def read_roster(paths: Iterable[Path], known_stations: set[str] | None = None) -
 
 
 def _rows(path: Path, problems: list[str]) -> list[tuple[int, dict[str, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{path}: cannot read it ({exc}); save it as UTF-8 CSV")
+    text = _text(path, problems)
+    if text is None:
         return []
-    reader = csv.DictReader(text.splitlines())
+    lines = text.splitlines()
+    reader = csv.DictReader(lines, delimiter=_delimiter(lines[0] if lines else ""))
     fields = [name.strip().lower() for name in reader.fieldnames or []]
     if "code" not in fields:
         problems.append(f"{path}:1: no 'code' column (the first line must name the columns)")
@@ -71,6 +78,39 @@ def _rows(path: Path, problems: list[str]) -> list[tuple[int, dict[str, str]]]:
         )
         for number, row in enumerate(reader, start=2)
     ]
+
+
+def _text(path: Path, problems: list[str]) -> str | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(f"{path}: cannot read it ({exc.strerror or exc})")
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.append(f"{path}: {_encoding_mistake(raw, exc)}")
+        return None
+
+
+def _encoding_mistake(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """What is wrong with a file that is not UTF-8, and how to save it as UTF-8."""
+    line = raw.count(b"\n", 0, exc.start) + 1
+    try:
+        looks_cyrillic = any("\u0400" <= char <= "\u04ff" for char in raw.decode("cp1251"))
+    except UnicodeDecodeError:
+        looks_cyrillic = False
+    what = (
+        "the file is saved in the Windows Cyrillic encoding (cp1251), not UTF-8"
+        if looks_cyrillic
+        else f"the file is not UTF-8 text (line {line})"
+    )
+    return f"{what}. {_SAVE_AS_UTF8}"
+
+
+def _delimiter(header: str) -> str:
+    """The separator the header line uses: Excel writes ';' where ',' is the decimal comma."""
+    return max(_DELIMITERS, key=header.count)
 
 
 def _stations(

@@ -124,3 +124,26 @@ async def test_forms_load_and_db_upgrade_from_the_command_line(
     code, output = await run_cli(database, tmp_path, "forms", "load", str(forms))
     assert code == 0, output
     assert "presidential-2027: 5 form(s) loaded" in output
+
+
+def test_a_semicolon_separated_file_from_excel_reads_like_a_comma_separated_one(
+    tmp_path: Path,
+) -> None:
+    semicolons = "code;name;phones;station;language\n1234;Айда;+996555123456, +996700111222;;ky\n"
+    roster = read_roster([write(tmp_path, "o.csv", semicolons)])
+    assert roster.observers == [
+        {"code": "1234", "name": "Айда", "phones": ["+996555123456", "+996700111222"],
+         "station_code": None, "language": "ky"},
+    ]  # fmt: skip
+
+
+def test_a_cp1251_file_is_named_as_such_with_how_to_save_it_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "stations.csv"
+    path.write_bytes("code,name,region\nS001,Школа 1,Чуй\n".encode("cp1251"))
+    with pytest.raises(RosterError) as caught:
+        read_roster([path])
+    [problem] = caught.value.problems
+    assert problem.startswith(
+        f"{path}: the file is saved in the Windows Cyrillic encoding (cp1251)"
+    )
+    assert "CSV UTF-8 (Comma delimited)" in problem

@@ -2,7 +2,8 @@
 
 With a database URL (``SHAILOO_DATABASE_URL`` or ``DATABASE_URL``) shailoo connects to that
 server; without one it starts an embedded PostgreSQL (the ``pgserver`` package) in its data
-directory and stops it on exit, so that a fresh machine needs nothing installed.
+directory and stops it on exit, so that a fresh machine needs nothing installed. One left
+running by a killed process is adopted (``store.embedded``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from store.embedded import forget_the_dead
 
 __all__ = ["Database", "application_name", "async_url", "embedded_server_url"]
 
@@ -57,6 +60,9 @@ def embedded_server_url(pgdata: Path) -> tuple[str, Any]:
         import pgserver
 
     pgdata.mkdir(parents=True, exist_ok=True)
+    # pgserver's own inter-process lock over its list of users (a class attribute there).
+    with pgserver.postgres_server.PostgresServer._lock:
+        forget_the_dead(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     return str(server.get_uri()), server
 

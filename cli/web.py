@@ -43,6 +43,7 @@ def api_command(
     settings = _with_address(get_settings(), host, api_port)
     configure_logging(settings.log_level, settings.log_format)
     if workers > 1:
+        run_async(lambda: _usable(settings))  # a bad URL: one sentence here, not one per worker
         typer.echo(f"API on http://{settings.api.host}:{settings.api.port} ({workers} workers)")
         uvicorn.run(
             "cli.serve:from_settings", factory=True, host=settings.api.host,
@@ -58,6 +59,11 @@ async def _serve_api(settings: Settings) -> None:
         listener = bind(settings.api.host, settings.api.port)
         typer.echo(f"API on http://{settings.api.host}:{settings.api.port} (docs at /docs)")
         await serve(create_app(db, settings.api), listener, stop)
+
+
+async def _usable(settings: Settings) -> None:
+    async with database_of(settings):
+        pass
 
 
 def _with_address(settings: Settings, host: str | None, port: int | None) -> Settings:

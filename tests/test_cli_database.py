@@ -99,6 +99,7 @@ COMMANDS = [
     ["db", "upgrade"],
     ["run", "--no-api"],
     ["api", "--api-port", "0"],
+    ["api", "--api-port", "0", "--workers", "2"],
     ["forms", "load", str(DEMO_FORMS)],
     ["roster", "import", str(EXAMPLES / "roster" / "stations.csv")],
     ["token", "list"],

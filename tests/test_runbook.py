@@ -164,9 +164,10 @@ def _check_outcomes(rehearsal: Rehearsal, emulator: ModemEmulator) -> None:
     assert (rehearsal.folder / "shailoo-backup.dump").stat().st_size > 0
     assert "revoked 1 token(s)" in said["shailoo token revoke dashboard"]
     assert said["shailoo --version"].startswith("shailoo ")
-    assert "(0 new, 0 updated, 0 unchanged)" not in said[
-        "shailoo roster import stations.csv observers.csv"
-    ]  # the first import: every row is new
+    assert (
+        "(0 new, 0 updated, 0 unchanged)"
+        not in said["shailoo roster import stations.csv observers.csv"]
+    )  # the first import: every row is new
     status = said["shailoo status"]
     assert "outbox: " in status
     assert REHEARSAL_SMS[1] in status  # the rehearsal SMS, among the last messages

@@ -39,6 +39,7 @@ __all__ = [
     "Form",
     "ObserverIdRule",
     "Question",
+    "Results",
     "load_forms",
     "text_in",
 ]
@@ -155,6 +156,30 @@ class Check(_Model):
     message: LocalizedText
 
 
+class Results(_Model):
+    """Which integer questions of a checklist carry a station's count, for the estimates.
+
+    ``votes``: valid votes for each party or candidate; ``invalid``: invalid ballots;
+    ``registered``: registered voters as counted at the station (else the roster's number).
+    """
+
+    votes: list[Letters] = Field(min_length=1)
+    invalid: Letters | None = None
+    registered: Letters | None = None
+
+    @property
+    def named_tags(self) -> list[tuple[str, str]]:
+        """``(location, tag)`` of every tag declared, in file order: ``("votes[1]", "B")``."""
+        named = [(f"votes[{index}]", tag) for index, tag in enumerate(self.votes)]
+        named += [(role, tag) for role in ("invalid", "registered") if (tag := getattr(self, role))]
+        return named
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every results tag, votes first."""
+        return tuple(tag for _, tag in self.named_tags)
+
+
 class Form(_Model):
     """A form: a checklist (later SMS update one record) or an incident (each SMS is new)."""
 
@@ -163,6 +188,7 @@ class Form(_Model):
     name: LocalizedText
     questions: list[Question] = Field(min_length=1)
     checks: list[Check] = Field(default_factory=list)
+    results: Results | None = None
 
     @cached_property
     def by_tag(self) -> dict[str, Question]:
@@ -198,6 +224,8 @@ class Deployment(_Model):
     languages: list[Language] = Field(min_length=1)
     observer_id: ObserverIdRule = Field(default_factory=ObserverIdRule)
     forms: list[Form] = Field(min_length=1)
+    # Stations in each stratum of the whole country, for a roster that holds only the sample.
+    strata: dict[str, int] = Field(default_factory=dict)
 
     @cached_property
     def by_code(self) -> dict[str, Form]:
@@ -216,7 +244,14 @@ class Deployment(_Model):
     @property
     def content_hash(self) -> str:
         """SHA-256 of the definitions, stable across formatting and comments in the file."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        definition = self.model_dump(mode="json")
+        # Fields added later are left out while unset, so that stored hashes stay valid.
+        if not definition["strata"]:
+            del definition["strata"]
+        for form in definition["forms"]:
+            if form["results"] is None:
+                del form["results"]
+        canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -249,6 +284,9 @@ def _semantic_problems(deployment: Deployment) -> Iterator[tuple[str, str]]:
     rule = deployment.observer_id
     if rule.min_digits > rule.max_digits:
         yield "observer_id", "min_digits should not be larger than max_digits"
+    for stratum, size in deployment.strata.items():
+        if size < 1:
+            yield f"strata.{stratum}", f"should be the number of stations in {stratum}, 1 or more"
     seen: dict[str, int] = {}
     for index, form in enumerate(deployment.forms):
         where = f"forms[{index}]"
@@ -278,6 +316,25 @@ def _form_problems(form: Form, where: str) -> Iterator[tuple[str, str]]:
         reserved = sorted(set(check.expr.tags) & KEYWORDS)
         if reserved:
             yield f"{where}.checks[{index}].expr", f"{reserved[0]} is a keyword, not a tag"
+    if form.results is not None:
+        yield from _results_problems(form, form.results, f"{where}.results")
+
+
+def _results_problems(form: Form, results: Results, where: str) -> Iterator[tuple[str, str]]:
+    if form.kind != "checklist":
+        yield where, "only a checklist form has results (one count per station)"
+    seen: dict[str, str] = {}
+    for role, tag in results.named_tags:
+        at = f"{where}.{role}"
+        question = form.question(tag)
+        if tag in seen:
+            yield at, f"{tag} is already listed as results.{seen[tag]}"
+        elif question is None:
+            known = ", ".join(form.by_tag)
+            yield at, f"{tag} is not a question of form {form.code} (its tags: {known})"
+        elif question.type != "integer":
+            yield at, f"{tag} is a {question.type} question; results need integer questions"
+        seen.setdefault(tag, role)
 
 
 def _question_problems(question: Question, at: str) -> Iterator[tuple[str, str]]:
@@ -351,6 +408,7 @@ def _allowed_fields(parent: tuple[int | str, ...]) -> str:
         "questions": Question,
         "checks": Check,
         "observer_id": ObserverIdRule,
+        "results": Results,
     }
     model: type[BaseModel] = Deployment
     for part in parent:

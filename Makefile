@@ -26,7 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict parser/ modem/ store/ gateway/ api/ cli/ migrations/
+	$(BIN)/mypy --strict parser/ modem/ store/ gateway/ api/ cli/ migrations/ estimates/
 	$(BIN)/python -m tests.layering
 	$(BIN)/hadolint Dockerfile
 

@@ -69,8 +69,7 @@ def test_a_results_tag_the_form_does_not_have_is_a_mistake() -> None:
 
 def test_a_results_tag_must_be_an_integer_question() -> None:
     assert problems_of(RESULTS_FORM.replace("invalid: f", "invalid: s")) == [
-        "forms[0].results.invalid (line 15): S is a choice question; "
-        "results need integer questions"
+        "forms[0].results.invalid (line 15): S is a choice question; results need integer questions"
     ]
 
 

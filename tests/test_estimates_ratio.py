@@ -24,7 +24,9 @@ def stratified_sample(seed: int, columns: int = 4) -> dict[str, np.ndarray]:
     return {"stratum": stratum, "sizes": sizes, "votes": votes, "valid": valid}
 
 
-def svy_ratio(sample: dict[str, np.ndarray], column: np.ndarray, base: np.ndarray) -> tuple[float, float]:
+def svy_ratio(
+    sample: dict[str, np.ndarray], column: np.ndarray, base: np.ndarray
+) -> tuple[float, float]:
     """svy's Taylor ratio for a stratified design of stations (each its own PSU) with an fpc."""
     stratum, sizes = sample["stratum"], sample["sizes"]
     reports = np.bincount(stratum)

@@ -18,8 +18,10 @@ from estimates.errors import (
     StationsFileError,
 )
 from estimates.estimate import DEFAULT_CONFIDENCE, TURNOUT, estimate_process, estimate_results
+from estimates.files import read_reports, read_stations
 from estimates.frame import Frame, Station, build_frame
 from estimates.ratio import MIN_REPORTS_PER_STRATUM, RatioFit, combined_ratio, normal_quantile
+from estimates.render import render_process, render_results
 from estimates.reports import MISSING, ReportColumns, ReportRow, answer_columns, option_column
 from estimates.results import (
     Interval,
@@ -62,5 +64,9 @@ __all__ = [
     "estimate_results",
     "normal_quantile",
     "option_column",
+    "read_reports",
+    "read_stations",
     "reduce_reports",
+    "render_process",
+    "render_results",
 ]

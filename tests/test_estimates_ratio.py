@@ -95,3 +95,13 @@ def test_a_stratum_with_one_report_is_refused_not_estimated() -> None:
 def test_the_normal_quantiles_are_the_usual_ones() -> None:
     assert normal_quantile(0.95) == pytest.approx(1.959963984540054, abs=1e-12)
     assert normal_quantile(0.99) == pytest.approx(2.5758293035489004, abs=1e-12)
+
+
+def test_the_worked_example_of_the_docs_gives_the_numbers_written_there() -> None:
+    # docs/estimates.md, "Worked example": North N=6 (3 reported), South N=8 (2 reported).
+    votes = [[60, 40], [50, 50], [70, 30], [20, 80], [30, 70]]
+    fit = combined_ratio(votes, [100] * 5, [0, 0, 0, 1, 1], [6, 8])
+    assert list(fit.estimate) == pytest.approx([0.4, 0.6], abs=1e-15)
+    assert fit.variance[0] == pytest.approx(1800 / 1_960_000, rel=1e-12)
+    assert round(float(fit.margin(0.95)[0]), 4) == 0.0594
+    assert round(float(fit.margin(0.99)[0]), 3) == 0.078

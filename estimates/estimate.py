@@ -8,6 +8,7 @@ every stratum can be estimated, and hand the arithmetic to ``estimates.ratio``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +38,17 @@ TURNOUT = "turnout"
 Mask = npt.NDArray[np.bool_]
 
 
+@dataclass(frozen=True, eq=False)
+class _Counts:
+    """Per sampled station: what the results estimate reads (see ``_station_counts``)."""
+
+    votes: npt.NDArray[np.int64]
+    ballots: npt.NDArray[np.int64]
+    registered: npt.NDArray[np.float64]
+    reported: Mask
+    conflict: Mask
+
+
 def estimate_results(
     frame: Frame,
     reports: ReportColumns,
@@ -44,6 +56,7 @@ def estimate_results(
     *,
     confidence: float = DEFAULT_CONFIDENCE,
     official: Mapping[str, float] | None = None,
+    by_region: bool = False,
 ) -> ResultsEstimate:
     """Each party's share of valid votes and turnout, with margins, from the sampled stations.
 
@@ -52,66 +65,128 @@ def estimate_results(
     share_j = Σ w·votes_j / Σ w·valid, turnout = Σ w·(valid + invalid) / Σ w·registered,
     both combined ratio estimators (``estimates.ratio.combined_ratio``). ``official`` maps
     vote tags (and ``"turnout"``) to official fractions, each checked against its interval.
+    ``by_region`` adds the same estimates for each region (``ResultsEstimate.regions``).
     """
     declared = _results_of(form)
     _check_confidence(confidence)
     checks = _official_figures(official or {}, declared)
     answers = reduce_reports(frame, reports)
+    counts = _station_counts(answers, declared, frame)
+
+    def within(region: str | None) -> ResultsEstimate:
+        return _results_within(frame, answers, counts, form.code, declared, confidence, region)
+
+    country = within(None)
+    regions = {name: within(name) for name in frame.region_names} if by_region else {}
+    return replace(
+        country,
+        official=_inside(checks, country.shares, country.turnout),
+        regions=regions,
+    )
+
+
+def _station_counts(answers: StationAnswers, declared: Results, frame: Frame) -> _Counts:
     conflict = answers.conflicts(declared.tags)
     votes = np.column_stack([answers.column(tag) for tag in declared.votes])
     counted = [*declared.votes, *([declared.invalid] if declared.invalid else [])]
-    reported = ~conflict & np.all(
-        np.column_stack([answers.column(tag) for tag in counted]) >= 0, axis=1
+    answered = np.column_stack([answers.column(tag) for tag in counted]) >= 0
+    invalid = answers.column(declared.invalid) if declared.invalid else 0
+    return _Counts(
+        votes=votes,
+        ballots=votes.sum(axis=1) + invalid,
+        registered=_registered(answers, declared, frame),
+        reported=~conflict & np.all(answered, axis=1),
+        conflict=conflict,
     )
-    valid = votes.sum(axis=1)
-    shares, share_reasons = _ratio(votes, valid, reported, frame, confidence, "valid votes")
-    ballots = valid + (answers.column(declared.invalid) if declared.invalid else 0)
-    registered = _registered(answers, declared, frame)
+
+
+def _results_within(
+    frame: Frame,
+    answers: StationAnswers,
+    counts: _Counts,
+    form_code: str,
+    declared: Results,
+    confidence: float,
+    region: str | None,
+) -> ResultsEstimate:
+    """The estimate for the whole country (``region`` None) or for one region (a domain)."""
+    domain = None if region is None else frame.in_region(region)
+    reported = counts.reported
+    valid = counts.votes.sum(axis=1)
+    shares, share_reasons = _ratio(
+        counts.votes, valid, reported, frame, confidence, "valid votes", domain
+    )
     turnout, turnout_reasons = _ratio(
-        ballots, registered, reported & (registered > 0), frame, confidence, "registered voters"
+        counts.ballots,
+        counts.registered,
+        reported & (counts.registered > 0),
+        frame,
+        confidence,
+        "registered voters",
+        domain,
     )
     reasons = [*share_reasons]
     reasons += [f"turnout: {reason}" for reason in turnout_reasons if reason not in reasons]
-    share_map = None if shares is None else dict(zip(declared.votes, shares, strict=True))
-    turnout_interval = None if turnout is None else turnout[0]
+    members = np.ones(len(frame.codes), dtype=np.bool_) if domain is None else domain
     return ResultsEstimate(
-        form=form.code,
+        form=form_code,
         confidence=confidence,
-        sample=_status(frame, answers, reported, conflict),
-        shares=share_map,
-        turnout=turnout_interval,
+        sample=_status(frame, answers, reported & members, counts.conflict & members, members),
+        shares=None if shares is None else dict(zip(declared.votes, shares, strict=True)),
+        turnout=None if turnout is None else turnout[0],
         reasons=tuple(reasons),
-        official=_inside(checks, share_map, turnout_interval),
     )
 
 
 def estimate_process(
-    frame: Frame, reports: ReportColumns, form: Form, *, confidence: float = DEFAULT_CONFIDENCE
+    frame: Frame,
+    reports: ReportColumns,
+    form: Form,
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+    by_region: bool = False,
 ) -> ProcessEstimate:
     """For every choice and multi question of ``form``, the share of stations with each option.
 
     A stratified proportion: the combined ratio with x_i = 1 and y_i = 1 when station i's
     answer is (or, for multi, includes) the option, over the stations that answered the
-    question and whose observers agree on it.
+    question and whose observers agree on it. ``by_region`` adds the same for each region.
     """
     _check_confidence(confidence)
     answers = reduce_reports(frame, reports)
-    questions = [question for question in form.questions if question.type != "integer"]
+
+    def within(region: str | None) -> ProcessEstimate:
+        return _process_within(frame, answers, form, confidence, region)
+
+    country = within(None)
+    regions = {name: within(name) for name in frame.region_names} if by_region else {}
+    return replace(country, regions=regions)
+
+
+def _process_within(
+    frame: Frame, answers: StationAnswers, form: Form, confidence: float, region: str | None
+) -> ProcessEstimate:
+    domain = None if region is None else frame.in_region(region)
+    members = np.ones(len(frame.codes), dtype=np.bool_) if domain is None else domain
     conflict = np.zeros(len(frame.codes), dtype=np.bool_)
     answered_any = np.zeros(len(frame.codes), dtype=np.bool_)
     shares: dict[str, QuestionShares] = {}
-    for question in questions:
+    for question in form.questions:
+        if question.type == "integer":
+            continue
         names = _question_columns(question)
         disputed = answers.conflicts(names)
-        conflict |= disputed
         chosen = np.column_stack([answers.column(name) for name in names])
         answered = ~disputed & np.all(chosen >= 0, axis=1)
+        conflict |= disputed
         answered_any |= answered
-        shares[question.tag] = _question_shares(question, chosen, answered, frame, confidence)
+        shares[question.tag] = _question_shares(
+            question, chosen, answered, frame, confidence, domain
+        )
     return ProcessEstimate(
         form=form.code,
         confidence=confidence,
-        sample=_status(frame, answers, answered_any, conflict),
+        sample=_status(frame, answers, answered_any & members, conflict & members, members),
         questions=shares,
     )
 
@@ -165,41 +240,54 @@ def _ratio(
     frame: Frame,
     confidence: float,
     base: str,
+    domain: Mask | None = None,
 ) -> tuple[list[Interval] | None, list[str]]:
-    """Intervals for y/x over the ``reported`` stations, or None and the reasons why not."""
-    reasons = _unavailable(frame, reported)
+    """Intervals for y/x over the ``reported`` stations, or None and the reasons why not.
+
+    For a domain (a region that is not a stratum), y and x are set to 0 outside it and the
+    strata it does not touch are left out: the usual domain estimator of a stratified sample.
+    """
+    inside = np.ones(len(frame.codes), dtype=np.bool_) if domain is None else domain
+    strata = (
+        np.unique(frame.stratum[inside]) if domain is not None else np.arange(len(frame.strata))
+    )
+    # The strata the domain touches need two reports each, of the domain or not: the variance
+    # of a domain is estimated from the whole stratum's sample (z_i = 0 outside the domain).
+    reasons = _unavailable(frame, reported, strata)
     if reasons:
         return None, reasons
-    numerators = np.asarray(y, dtype=np.float64)[reported]
-    denominator = np.asarray(x, dtype=np.float64)[reported]
+    touched = np.zeros(len(frame.strata), dtype=np.bool_)
+    touched[strata] = True
+    used = reported & touched[frame.stratum]
+    keep = inside[used]
+    numerators = np.asarray(y, dtype=np.float64)[used] * (keep[:, None] if np.ndim(y) > 1 else keep)
+    denominator = np.asarray(x, dtype=np.float64)[used] * keep
     if not np.sum(denominator) > 0:
         return None, [f"no {base} in the reported stations yet"]
-    present = frame.sizes > 0
-    fit = combined_ratio(
-        numerators, denominator, frame.stratum[reported], np.where(present, frame.sizes, 0.0)
-    )
+    sizes = np.where(touched & (frame.sizes > 0), frame.sizes, 0.0)
+    fit = combined_ratio(numerators, denominator, frame.stratum[used], sizes)
     estimates = np.atleast_1d(fit.estimate)
     margins = np.atleast_1d(fit.margin(confidence))
     return [Interval(float(e), float(m)) for e, m in zip(estimates, margins, strict=True)], []
 
 
-def _unavailable(frame: Frame, reported: Mask) -> list[str]:
+def _unavailable(frame: Frame, reported: Mask, strata: npt.NDArray[np.int64]) -> list[str]:
     """Why the frame and these reports cannot give an estimate: one sentence per stratum."""
     if frame.problems:
         return list(frame.problems)
     reports = np.bincount(frame.stratum[reported], minlength=len(frame.strata))
     sampled = frame.sampled
     reasons = []
-    for index, name in enumerate(frame.strata):
-        label = name or "(none)"
+    for index in strata:
+        label = frame.strata[index] or "(none)"
         if sampled[index] == 0:
             reasons.append(
                 f"stratum {label}: none of its {frame.sizes[index]:.0f} stations was sampled"
             )
         elif reports[index] < MIN_REPORTS_PER_STRATUM:
             reasons.append(
-                f"stratum {label}: {reports[index]} of {sampled[index]} sampled stations reported; "
-                f"at least {MIN_REPORTS_PER_STRATUM} are needed"
+                f"stratum {label}: {reports[index]} of {sampled[index]} sampled stations "
+                f"reported; at least {MIN_REPORTS_PER_STRATUM} are needed"
             )
     return reasons
 
@@ -229,6 +317,7 @@ def _question_shares(
     answered: Mask,
     frame: Frame,
     confidence: float,
+    domain: Mask | None,
 ) -> QuestionShares:
     codes = list(question.options)
     if question.type == "multi":
@@ -236,24 +325,32 @@ def _question_shares(
     else:
         indicators = (chosen[:, :1] == np.array(codes)[None, :]).astype(np.int64)
     intervals, reasons = _ratio(
-        indicators, np.ones(len(answered)), answered, frame, confidence, "answers"
+        indicators, np.ones(len(answered)), answered, frame, confidence, "answers", domain
     )
     return QuestionShares(
         tag=question.tag,
         type=question.type,
-        stations=int(np.count_nonzero(answered)),
+        stations=int(np.count_nonzero(answered if domain is None else answered & domain)),
         options=None if intervals is None else dict(zip(codes, intervals, strict=True)),
         reasons=tuple(reasons),
     )
 
 
-def _status(frame: Frame, answers: StationAnswers, reported: Mask, conflict: Mask) -> SampleStatus:
+def _status(
+    frame: Frame,
+    answers: StationAnswers,
+    reported: Mask,
+    conflict: Mask,
+    members: Mask,
+) -> SampleStatus:
+    """The sample's state over the ``members`` (all sampled stations, or one region's)."""
     strata = len(frame.strata)
+    per_sampled = np.bincount(frame.stratum[members], minlength=strata)
     per_reported = np.bincount(frame.stratum[reported], minlength=strata)
     per_conflict = np.bincount(frame.stratum[conflict], minlength=strata)
-    sampled = frame.sampled
+    everywhere = bool(np.all(members))
     return SampleStatus(
-        stations=len(frame.codes),
+        stations=int(np.count_nonzero(members)),
         reported=int(np.count_nonzero(reported)),
         conflict_stations=tuple(
             code for code, bad in zip(frame.codes, conflict, strict=True) if bad
@@ -262,12 +359,13 @@ def _status(frame: Frame, answers: StationAnswers, reported: Mask, conflict: Mas
             StratumStatus(
                 stratum=name,
                 frame=None if np.isnan(frame.sizes[index]) else int(frame.sizes[index]),
-                sampled=int(sampled[index]),
+                sampled=int(per_sampled[index]),
                 reported=int(per_reported[index]),
                 conflicts=int(per_conflict[index]),
             )
             for index, name in enumerate(frame.strata)
+            if everywhere or per_sampled[index]
         ),
-        outside_sample_rows=answers.outside_sample,
-        quarantined_rows=answers.quarantined,
+        outside_sample_rows=answers.outside_sample if everywhere else 0,
+        quarantined_rows=answers.quarantined if everywhere else 0,
     )

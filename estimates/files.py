@@ -49,9 +49,11 @@ def read_stations(path: Path) -> list[Station]:
             problems.append(f"{where}: registered_voters {voters!r} is not a whole number")
         if sample not in _TRUE | _FALSE:
             problems.append(f"{where}: in_sample {sample!r} should be yes or no")
-        stratum = row.get("stratum", "") or row.get("region", "")
+        region = row.get("region", "")
+        stratum = row.get("stratum", "") or region
         voters_count = int(voters) if voters.isdigit() else None
-        stations.setdefault(code, Station(code, stratum, voters_count, sample not in _FALSE))
+        station = Station(code, stratum, voters_count, sample not in _FALSE, region)
+        stations.setdefault(code, station)
     if problems:
         raise StationsFileError(_capped(problems))
     return list(stations.values())

@@ -21,12 +21,16 @@ __all__ = ["Frame", "Station", "build_frame"]
 
 @dataclass(frozen=True, slots=True)
 class Station:
-    """One station of the frame, as the roster (or the database) knows it."""
+    """One station of the frame, as the roster (or the database) knows it.
+
+    ``region`` is for estimates by region; None means the stratum is the region (the default).
+    """
 
     code: str
     stratum: str
     registered_voters: int | None = None
     in_sample: bool = True
+    region: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +48,7 @@ class Frame:
     stratum: npt.NDArray[np.int64]
     registered: npt.NDArray[np.float64]
     sizes: npt.NDArray[np.float64]
+    regions: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     whole_frame: bool = False
 
@@ -51,6 +56,16 @@ class Frame:
     def index(self) -> dict[str, int]:
         """Position of each sampled station's code in ``codes``."""
         return {code: position for position, code in enumerate(self.codes)}
+
+    def in_region(self, region: str) -> npt.NDArray[np.bool_]:
+        """Which sampled stations are in ``region`` (all are their stratum's, by default)."""
+        regions = self.regions or tuple(self.strata[h] for h in self.stratum)
+        return np.array([name == region for name in regions], dtype=np.bool_)
+
+    @property
+    def region_names(self) -> tuple[str, ...]:
+        """The regions of the sampled stations, sorted."""
+        return tuple(sorted(set(self.regions or (self.strata[h] for h in self.stratum))))
 
     @property
     def sampled(self) -> npt.NDArray[np.int64]:
@@ -87,6 +102,7 @@ def build_frame(stations: Iterable[Station], sizes: Mapping[str, int] | None = N
         stratum=stratum,
         registered=registered,
         sizes=frame_sizes,
+        regions=tuple(s.stratum if s.region is None else s.region for s in sample),
         problems=tuple(problems),
         whole_frame=whole,
     )

@@ -49,7 +49,21 @@ def render_results(result: ResultsEstimate, form: Form | None = None, language: 
     if rows:
         lines += [*_table(header, rows), ""]
     lines += _strata(result.sample)
+    for name, part in result.regions.items():
+        lines += [
+            "",
+            f"Region {name or '(none)'}: {_sample_line(part.sample).removeprefix('Sample: ')}",
+        ]
+        lines += [f"  unavailable: {reason}" for reason in part.reasons]
+        lines += [f"  {line}" for line in _intervals(part, form, language)]
     return "\n".join(lines)
+
+
+def _intervals(result: ResultsEstimate, form: Form | None, language: str) -> list[str]:
+    rows = [[_label(tag, form, language), *_cells(i)] for tag, i in (result.shares or {}).items()]
+    if result.turnout is not None:
+        rows.append(["Turnout", *_cells(result.turnout)])
+    return _table(["", "estimate", "margin", "low", "high"], rows) if rows else []
 
 
 def render_process(result: ProcessEstimate, form: Form | None = None, language: str = "en") -> str:
@@ -61,6 +75,14 @@ def render_process(result: ProcessEstimate, form: Form | None = None, language: 
     for tag, shares in result.questions.items():
         lines += ["", f"{_label(tag, form, language)} ({shares.stations} stations answered)"]
         lines += _question(shares, form, language)
+    for name, part in result.regions.items():
+        lines += [
+            "",
+            f"Region {name or '(none)'}: {_sample_line(part.sample).removeprefix('Sample: ')}",
+        ]
+        for tag, shares in part.questions.items():
+            lines += [f"{_label(tag, form, language)} ({shares.stations} stations answered)"]
+            lines += _question(shares, form, language)
     return "\n".join(lines)
 
 

@@ -127,9 +127,11 @@ class ResultsEstimate:
     turnout: Interval | None
     reasons: tuple[str, ...] = ()
     official: Mapping[str, OfficialCheck] = field(default_factory=dict)
+    regions: Mapping[str, ResultsEstimate] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The documented shape (module docstring); ``official`` only when one was given."""
+        """The documented shape (module docstring); ``official`` only when one was given,
+        ``regions`` (each region's own object, without ``official``) only when asked for."""
         payload: dict[str, Any] = {
             "form": self.form,
             "confidence": self.confidence,
@@ -142,6 +144,8 @@ class ResultsEstimate:
         }
         if self.official:
             payload["official"] = {tag: check.to_json() for tag, check in self.official.items()}
+        if self.regions:
+            payload["regions"] = {name: part.to_json() for name, part in self.regions.items()}
         return payload
 
 
@@ -180,12 +184,16 @@ class ProcessEstimate:
     confidence: float
     sample: SampleStatus
     questions: Mapping[str, QuestionShares]
+    regions: Mapping[str, ProcessEstimate] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"form", "confidence", "sample", "questions": {TAG: ...}}``."""
-        return {
+        """``{"form", "confidence", "sample", "questions": {TAG: ...}}`` (and ``regions``)."""
+        payload: dict[str, Any] = {
             "form": self.form,
             "confidence": self.confidence,
             "sample": self.sample.to_json(),
             "questions": {tag: shares.to_json() for tag, shares in self.questions.items()},
         }
+        if self.regions:
+            payload["regions"] = {name: part.to_json() for name, part in self.regions.items()}
+        return payload

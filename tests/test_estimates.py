@@ -279,3 +279,44 @@ def test_a_process_question_in_conflict_leaves_the_station_out_of_that_question_
     assert result.questions["L"].stations == 7
     assert result.questions["M"].stations == 8
     assert result.sample.conflict_stations == ("N0",)
+
+
+def test_by_region_gives_each_region_the_estimate_of_its_own_stratum() -> None:
+    frame = build_frame(country())
+    rows = every_station(frame)
+    result = estimate(rows, frame, by_region=True)
+    assert set(result.regions) == {"North", "South"}
+    north = result.regions["North"]
+    votes = np.array([[row.answers["A"], row.answers["B"]] for row in rows[:4]], dtype=float)
+    alone = combined_ratio(votes, votes.sum(axis=1), np.zeros(4, dtype=np.int64), [10.0])
+    assert north.shares is not None
+    assert north.shares["A"].estimate == pytest.approx(alone.estimate[0], abs=1e-12)
+    assert north.shares["A"].moe == pytest.approx(1.959964 * np.sqrt(alone.variance[0]), rel=1e-6)
+    assert (north.sample.stations, north.sample.reported) == (4, 4)
+    assert [stratum.stratum for stratum in north.sample.strata] == ["North"]
+    payload = result.to_json()
+    assert set(payload["regions"]) == {"North", "South"}
+    assert "official" not in payload["regions"]["North"]
+
+
+def test_a_region_short_of_reports_is_unavailable_on_its_own() -> None:
+    frame = build_frame(country())
+    rows = [row for row in every_station(frame) if row.station_code not in ("S1", "S2", "S3")]
+    result = estimate(rows, frame, by_region=True)
+    assert result.regions["North"].shares is not None
+    assert result.regions["South"].shares is None
+    assert result.regions["South"].reasons[0].startswith("stratum South: 1 of 4")
+
+
+def test_without_by_region_there_are_no_regions_in_the_json() -> None:
+    assert "regions" not in estimate(every_station(build_frame(country()))).to_json()
+
+
+def test_process_shares_by_region() -> None:
+    frame = build_frame(country())
+    rows = [ReportRow(code, {"L": 2 if code == "N0" else 1, "M": [1]}) for code in frame.codes]
+    result = estimate_process(frame, ReportColumns.from_rows(rows, OP), OP, by_region=True)
+    north = result.regions["North"].questions["L"].options
+    assert north is not None
+    assert north[2].estimate == pytest.approx(0.25)
+    assert result.regions["North"].questions["L"].stations == 4

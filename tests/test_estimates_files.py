@@ -45,8 +45,8 @@ def stations_csv(tmp_path: Path) -> Path:
 
 def test_the_example_roster_reads_as_a_whole_frame() -> None:
     stations = read_stations(EXAMPLES / "roster" / "stations.csv")
-    assert stations[0] == Station("001-001", "Bishkek", 1850, in_sample=True)
-    assert stations[-1] == Station("045-010", "Osh", 640, in_sample=False)
+    assert stations[0] == Station("001-001", "Bishkek", 1850, in_sample=True, region="Bishkek")
+    assert stations[-1] == Station("045-010", "Osh", 640, in_sample=False, region="Osh")
     frame = build_frame(stations)
     assert frame.whole_frame
     assert (frame.strata, list(frame.sizes), list(frame.sampled)) == (
@@ -205,3 +205,12 @@ def test_the_presidential_example_estimates_from_its_own_export(
     assert result.shares["H"].estimate == pytest.approx(400 / 940)
     assert result.turnout is not None
     assert result.turnout.estimate == pytest.approx(950 / 1500)
+
+
+def test_the_text_table_adds_each_region_when_asked(tmp_path: Path) -> None:
+    frame = build_frame(read_stations(stations_csv(tmp_path)))
+    text = "station_code,A,B,F\n" + "".join(f"{code},300,200,5\n" for code in frame.codes)
+    reports = read_reports(write(tmp_path, "r.csv", text), RS)
+    table = render_results(estimate_results(frame, reports, RS, by_region=True), RS)
+    assert "Region North: 3 of 3 sampled stations reported" in table
+    assert "Region South: 3 of 3 sampled stations reported" in table

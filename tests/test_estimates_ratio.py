@@ -105,3 +105,55 @@ def test_the_worked_example_of_the_docs_gives_the_numbers_written_there() -> Non
     assert fit.variance[0] == pytest.approx(1800 / 1_960_000, rel=1e-12)
     assert round(float(fit.margin(0.95)[0]), 4) == 0.0594
     assert round(float(fit.margin(0.99)[0]), 3) == 0.078
+
+
+def test_a_region_across_strata_is_the_domain_estimate_svy_gives() -> None:
+    from estimates import ReportColumns, Station, build_frame, estimate_results
+    from parser import load_forms
+
+    form = load_forms(
+        "deployment: t\nlanguages: [en]\nforms:\n  - code: RS\n    kind: checklist\n"
+        "    name: R\n    questions:\n      - {tag: A, type: integer, label: A}\n"
+        "      - {tag: B, type: integer, label: B}\n    results: {votes: [A, B]}\n"
+    ).by_code["RS"]
+    sample = stratified_sample(6, columns=2)
+    stratum, sizes = sample["stratum"], sample["sizes"]
+    # Regions cut across strata (an urban and a rural stratum can share a region); in the
+    # stratum of three reports East has one station.
+    region = np.where(np.arange(len(stratum)) % 3 == 0, "East", "West")
+    stations = [Station(f"s{i}", str(h), None, True, str(region[i])) for i, h in enumerate(stratum)]
+    stations += [
+        Station(f"u{h}-{j}", str(h), None, False)
+        for h in range(len(sizes))
+        for j in range(int(sizes[h]) - int(np.sum(stratum == h)))
+    ]
+    frame = build_frame(stations)
+    codes = np.array([f"s{i}" for i in range(len(stratum))])
+    reports = ReportColumns(
+        station=codes,
+        observer=codes,
+        order=np.zeros(len(codes)),
+        quarantined=np.zeros(len(codes), dtype=bool),
+        columns=("A", "B"),
+        values=sample["votes"],
+    )
+    east = estimate_results(frame, reports, form, by_region=True).regions["East"]
+    reports_per_stratum = np.bincount(stratum)
+    data = pl.DataFrame(
+        {
+            "stratum": stratum,
+            "station": np.arange(len(stratum)),
+            "weight": sizes[stratum] / reports_per_stratum[stratum],
+            "frame": sizes[stratum],
+            "y": sample["votes"][:, 0].astype(float),
+            "x": sample["votes"].sum(axis=1).astype(float),
+            "region": region,
+        }
+    )
+    design = svy.Design(stratum="stratum", psu="station", wgt="weight", pop_size="frame")
+    table = svy.Sample(data, design).estimation.ratio("y", "x", by="region").to_polars()
+    row = table.filter(pl.col("region") == "East").row(0, named=True)
+    assert east.shares is not None
+    assert east.shares["A"].estimate == pytest.approx(row["est"], rel=AGREEMENT, abs=AGREEMENT)
+    moe = east.shares["A"].moe / normal_quantile(0.95)
+    assert moe == pytest.approx(row["se"], rel=AGREEMENT, abs=AGREEMENT)

@@ -52,7 +52,7 @@ def read_stations(path: Path) -> list[Station]:
         region = row.get("region", "")
         stratum = row.get("stratum", "") or region
         voters_count = int(voters) if voters.isdigit() else None
-        station = Station(code, stratum, voters_count, sample not in _FALSE, region)
+        station = Station(code, stratum, voters_count, sample not in _FALSE, region or None)
         stations.setdefault(code, station)
     if problems:
         raise StationsFileError(_capped(problems))

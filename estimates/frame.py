@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -52,7 +53,7 @@ class Frame:
     problems: tuple[str, ...] = ()
     whole_frame: bool = False
 
-    @property
+    @cached_property
     def index(self) -> dict[str, int]:
         """Position of each sampled station's code in ``codes``."""
         return {code: position for position, code in enumerate(self.codes)}

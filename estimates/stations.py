@@ -90,7 +90,7 @@ def _station_positions(frame: Frame, reports: ReportColumns) -> npt.NDArray[np.i
     # A dict lookup per row: sorting a million strings (np.unique) costs three times as much.
     index = frame.index
     return np.array(
-        [index.get(code, -1) for code in reports.station.tolist()], dtype=np.int64
+        [index.get(code, -1) for code in np.asarray(reports.station).tolist()], dtype=np.int64
     ).reshape(-1)
 
 
@@ -104,7 +104,7 @@ def _latest_per_observer(
     observer = np.array(
         [
             ids.setdefault(name, len(ids)) if name else -1
-            for name in reports.observer[used].tolist()
+            for name in np.asarray(reports.observer)[used].tolist()
         ],
         dtype=np.int64,
     )

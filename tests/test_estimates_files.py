@@ -62,7 +62,15 @@ def test_a_sample_only_roster_says_the_frame_sizes_are_unknown(tmp_path: Path) -
 
 def test_a_stratum_column_overrides_the_region(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", "code,region,stratum\n1,Osh,Osh city\n2,Osh,\n")
-    assert [station.stratum for station in read_stations(path)] == ["Osh city", "Osh"]
+    stations = read_stations(path)
+    assert [station.stratum for station in stations] == ["Osh city", "Osh"]
+    assert [station.region for station in stations] == ["Osh", "Osh"]
+    assert build_frame(stations).region_names == ("Osh",)
+
+
+def test_without_a_region_column_the_strata_are_the_regions(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "code,stratum\n1,Urban\n2,Rural\n")
+    assert build_frame(read_stations(path)).region_names == ("Rural", "Urban")
 
 
 def test_every_mistake_in_the_stations_file_is_told_with_its_line(tmp_path: Path) -> None:

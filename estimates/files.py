@@ -21,7 +21,7 @@ from estimates.frame import Station
 from estimates.reports import Answer, ReportColumns, ReportRow
 from parser import Form, Question
 
-__all__ = ["MAX_PROBLEMS", "read_reports", "read_stations"]
+__all__ = ["read_reports", "read_stations"]
 
 # A file with a million bad rows is told by its first mistakes, not by a million lines.
 MAX_PROBLEMS = 50

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from estimates import (
     Frame,
     ReportColumns,
     ReportRow,
+    ResultsEstimate,
     Station,
     build_frame,
     combined_ratio,
@@ -59,8 +61,17 @@ def country(per_stratum: int = 4, extra_unsampled: int = 6) -> list[Station]:
     return stations
 
 
-def result_row(station: str, a: int, b: int, f: int = 10, **kwargs: object) -> ReportRow:
-    return ReportRow(station, {"A": a, "B": b, "F": f}, **kwargs)  # type: ignore[arg-type]
+def result_row(station: str, a: int, b: int, f: int = 10, **kwargs: Any) -> ReportRow:
+    return ReportRow(station, {"A": a, "B": b, "F": f}, **kwargs)
+
+
+def same_votes(row: ReportRow, **kwargs: Any) -> ReportRow:
+    """Another observer's (or version's) checklist with ``row``'s numbers."""
+    a, b, f = (row.answers[tag] for tag in "ABF")
+    assert isinstance(a, int)
+    assert isinstance(b, int)
+    assert isinstance(f, int)
+    return result_row(row.station_code, a, b, f, **kwargs)
 
 
 def every_station(frame: Frame) -> list[ReportRow]:
@@ -70,9 +81,11 @@ def every_station(frame: Frame) -> list[ReportRow]:
     ]
 
 
-def estimate(rows: list[ReportRow], frame: Frame | None = None, form: Form = RS, **kwargs: object):
+def estimate(
+    rows: list[ReportRow], frame: Frame | None = None, form: Form = RS, **kwargs: Any
+) -> ResultsEstimate:
     frame = frame or build_frame(country())
-    return estimate_results(frame, ReportColumns.from_rows(rows, form), form, **kwargs)  # type: ignore[arg-type]
+    return estimate_results(frame, ReportColumns.from_rows(rows, form), form, **kwargs)
 
 
 def test_shares_and_turnout_are_the_weighted_ratios_of_the_reported_stations() -> None:
@@ -166,10 +179,7 @@ def test_quarantining_one_side_of_a_conflict_resolves_it() -> None:
 def test_observers_who_agree_count_their_station_once() -> None:
     frame = build_frame(country())
     rows = every_station(frame)
-    twice = [
-        *rows,
-        result_row("N1", rows[1].answers["A"], rows[1].answers["B"], observer_code="2nd"),
-    ]  # type: ignore[arg-type]
+    twice = [*rows, same_votes(rows[1], observer_code="2nd")]
     assert estimate(twice, frame).shares == estimate(rows, frame).shares
 
 
@@ -177,9 +187,7 @@ def test_an_observers_latest_checklist_replaces_the_earlier_one() -> None:
     frame = build_frame(country())
     rows = every_station(frame)
     old = result_row("N1", 999, 1, observer_code="N1", updated_at=T0 - timedelta(hours=1))
-    new = result_row(
-        "N1", rows[1].answers["A"], rows[1].answers["B"], observer_code="N1", updated_at=T0
-    )  # type: ignore[arg-type]
+    new = same_votes(rows[1], observer_code="N1", updated_at=T0)
     changed = [*rows[:1], new, old, *rows[2:]]
     assert estimate(changed, frame).sample.conflict_stations == ()
     assert estimate(changed, frame).shares == estimate(rows, frame).shares
@@ -243,7 +251,7 @@ def test_official_shares_are_checked_against_the_intervals() -> None:
         ({"form": OP}, "declares no results"),
     ],
 )
-def test_a_request_that_makes_no_sense_is_refused(kwargs: dict[str, object], message: str) -> None:
+def test_a_request_that_makes_no_sense_is_refused(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(EstimateRequestError, match=message):
         estimate([], **kwargs)
 

@@ -41,7 +41,9 @@ def svy_ratio(
         }
     )
     design = svy.Design(stratum="stratum", psu="station", wgt="weight", pop_size="frame")
-    row = svy.Sample(data, design).estimation.ratio("y", "x").to_polars().row(0, named=True)
+    estimate = svy.Sample(data, design).estimation.ratio("y", "x")
+    assert not isinstance(estimate, list)
+    row = estimate.to_polars().row(0, named=True)
     return float(row["est"]), float(row["se"])
 
 
@@ -151,7 +153,9 @@ def test_a_region_across_strata_is_the_domain_estimate_svy_gives() -> None:
         }
     )
     design = svy.Design(stratum="stratum", psu="station", wgt="weight", pop_size="frame")
-    table = svy.Sample(data, design).estimation.ratio("y", "x", by="region").to_polars()
+    by_region = svy.Sample(data, design).estimation.ratio("y", "x", by="region")
+    assert not isinstance(by_region, list)
+    table = by_region.to_polars()
     row = table.filter(pl.col("region") == "East").row(0, named=True)
     assert east.shares is not None
     assert east.shares["A"].estimate == pytest.approx(row["est"], rel=AGREEMENT, abs=AGREEMENT)

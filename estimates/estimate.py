@@ -124,9 +124,11 @@ def _results_within(
         confidence,
         "registered voters",
         domain,
+        "reported with their registered voters known",
     )
-    reasons = [*share_reasons]
-    reasons += [f"turnout: {reason}" for reason in turnout_reasons if reason not in reasons]
+    # Turnout counts a subset of the stations the shares count: when the shares have no
+    # estimate, their reasons hold for turnout too, and repeating them helps nobody.
+    reasons = share_reasons or [f"turnout: {reason}" for reason in turnout_reasons]
     members = np.ones(len(frame.codes), dtype=np.bool_) if domain is None else domain
     return ResultsEstimate(
         form=form_code,
@@ -241,6 +243,7 @@ def _ratio(
     confidence: float,
     base: str,
     domain: Mask | None = None,
+    reported_as: str = "reported",
 ) -> tuple[list[Interval] | None, list[str]]:
     """Intervals for y/x over the ``reported`` stations, or None and the reasons why not.
 
@@ -253,7 +256,7 @@ def _ratio(
     )
     # The strata the domain touches need two reports each, of the domain or not: the variance
     # of a domain is estimated from the whole stratum's sample (z_i = 0 outside the domain).
-    reasons = _unavailable(frame, reported, strata)
+    reasons = _unavailable(frame, reported, strata, reported_as)
     if reasons:
         return None, reasons
     touched = np.zeros(len(frame.strata), dtype=np.bool_)
@@ -271,7 +274,9 @@ def _ratio(
     return [Interval(float(e), float(m)) for e, m in zip(estimates, margins, strict=True)], []
 
 
-def _unavailable(frame: Frame, reported: Mask, strata: npt.NDArray[np.int64]) -> list[str]:
+def _unavailable(
+    frame: Frame, reported: Mask, strata: npt.NDArray[np.int64], reported_as: str
+) -> list[str]:
     """Why the frame and these reports cannot give an estimate: one sentence per stratum."""
     if frame.problems:
         return list(frame.problems)
@@ -287,7 +292,7 @@ def _unavailable(frame: Frame, reported: Mask, strata: npt.NDArray[np.int64]) ->
         elif reports[index] < MIN_REPORTS_PER_STRATUM:
             reasons.append(
                 f"stratum {label}: {reports[index]} of {sampled[index]} sampled stations "
-                f"reported; at least {MIN_REPORTS_PER_STRATUM} are needed"
+                f"{reported_as}; at least {MIN_REPORTS_PER_STRATUM} are needed"
             )
     return reasons
 

@@ -328,3 +328,19 @@ def test_process_shares_by_region() -> None:
     assert north is not None
     assert north[2].estimate == pytest.approx(0.25)
     assert result.regions["North"].questions["L"].stations == 4
+
+
+def test_turnout_without_registered_voters_says_so_and_leaves_the_shares_alone() -> None:
+    unknown = [
+        Station(station.code, station.stratum, None, station.in_sample) for station in country()
+    ]
+    frame = build_frame(unknown)
+    result = estimate(every_station(frame), frame)
+    assert result.shares is not None
+    assert result.turnout is None
+    assert result.reasons == (
+        "turnout: stratum North: 0 of 4 sampled stations reported with their registered "
+        "voters known; at least 2 are needed",
+        "turnout: stratum South: 0 of 4 sampled stations reported with their registered "
+        "voters known; at least 2 are needed",
+    )

@@ -344,3 +344,30 @@ def test_turnout_without_registered_voters_says_so_and_leaves_the_shares_alone()
         "turnout: stratum South: 0 of 4 sampled stations reported with their registered "
         "voters known; at least 2 are needed",
     )
+
+
+def test_a_declared_stratum_with_no_sampled_station_makes_the_estimate_unavailable() -> None:
+    sample = [station for station in country() if station.in_sample]
+    frame = build_frame(sample, sizes={"North": 10, "South": 10, "Abroad": 25})
+    result = estimate(every_station(frame), frame)
+    assert result.shares is None
+    assert result.reasons == ("stratum Abroad: none of its 25 stations was sampled",)
+
+
+def test_the_order_of_the_rows_does_not_matter_when_they_carry_their_time() -> None:
+    frame = build_frame(country())
+    # Each observer sent a first count, then corrected it five minutes later.
+    rows = [
+        same_votes(row, observer_code=f"o-{row.station_code}", updated_at=T0)
+        for row in every_station(frame)
+    ]
+    rows += [
+        result_row(code, 1, 1, observer_code=f"o-{code}", updated_at=T0 - timedelta(minutes=5))
+        for code in frame.codes
+    ]
+    expected = estimate(rows, frame).to_json()
+    for seed in range(5):
+        shuffled = [rows[i] for i in np.random.default_rng(seed).permutation(len(rows))]
+        assert estimate(shuffled, frame).to_json() == expected
+    assert expected["sample"]["conflicts"] == 0
+    assert expected["shares"] == estimate(rows[: len(frame.codes)], frame).to_json()["shares"]

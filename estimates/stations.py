@@ -55,7 +55,7 @@ class StationAnswers:
 
 def reduce_reports(frame: Frame, reports: ReportColumns) -> StationAnswers:
     """One row of answers per sampled station of ``frame``, from ``reports``."""
-    stations, observers = len(frame.codes), len(reports.columns)
+    stations, columns = len(frame.codes), len(reports.columns)
     position = _station_positions(frame, reports)
     sampled = position >= 0
     quarantined = int(np.count_nonzero(sampled & reports.quarantined))
@@ -64,8 +64,8 @@ def reduce_reports(frame: Frame, reports: ReportColumns) -> StationAnswers:
     station = position[latest]
     values = reports.values[latest]
     starts = np.flatnonzero(np.r_[True, station[1:] != station[:-1]]) if len(latest) else latest
-    agreed = np.full((stations, observers), MISSING, dtype=np.int64)
-    conflict = np.zeros((stations, observers), dtype=np.bool_)
+    agreed = np.full((stations, columns), MISSING, dtype=np.int64)
+    conflict = np.zeros((stations, columns), dtype=np.bool_)
     counts = np.zeros(stations, dtype=np.int64)
     if len(latest):
         highest = np.maximum.reduceat(values, starts, axis=0)

@@ -136,7 +136,9 @@ async def _start_api(
     token, prefix = make_token()
     async with db.transaction() as session:
         await tokens.add_token(session, "demo", "admin", prefix, token_hash(token))
-    tasks.append(asyncio.create_task(serve(create_app(db, settings.api), listener, stop)))
+    tasks.append(
+        asyncio.create_task(serve(create_app(db, settings.api, settings.strata), listener, stop))
+    )
     return (
         f"API: http://127.0.0.1:{port}/docs   token (admin, this demo only): {token}\n"
         f'     curl -H "Authorization: Bearer {token}" '

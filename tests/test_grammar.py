@@ -56,9 +56,15 @@ def test_other_non_latin_letters_are_unexpected_text(parse) -> None:
 
 
 def test_a_word_mixing_lookalikes_and_other_letters_is_unexpected_as_a_whole(parse) -> None:
-    result = parse("Привет")
-    assert codes(result) == ["UNEXPECTED_TEXT", "UNKNOWN_FORM"]
+    result = parse("OP 1234 A1 Привет B250")
+    assert codes(result) == ["UNEXPECTED_TEXT"]
     assert result.errors[0].found == "Привет"
+
+
+def test_text_with_no_form_code_and_no_number_is_one_problem(parse) -> None:
+    result = parse("Привет")
+    assert codes(result) == ["UNKNOWN_FORM"]
+    assert result.errors[0].found == ""  # no report was meant: the reply says how one starts
 
 
 # Rule 2: everything after the first @ is the comment.

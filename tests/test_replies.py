@@ -520,3 +520,28 @@ def test_gsm7_and_ucs2_segment_lengths_agree_with_the_encoder() -> None:
 def _demo() -> Deployment:
     # Hypothesis tests cannot take function-scoped fixtures; the demo forms are read once.
     return load_forms(DEMO_FORMS.read_text(encoding="utf-8"))
+
+
+# Item 8: a form code that reads as two forms.
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "NOT saved: ВС can be BC/VS: type the form code in Latin letters."),
+        ("ru", "НЕ принято: ВС: это BC/VS? Напишите латиницей."),
+        ("ky", "Кабыл алынбады: ВС: BC/VS? Латын тамгалары менен жазыңыз."),
+    ],
+)
+def test_an_ambiguous_form_code_asks_for_latin_letters(language: str, expected: str) -> None:
+    forms = load_forms(
+        "deployment: t\nlanguages: [ky, ru, en]\nforms:\n"
+        + "".join(
+            f"  - code: {code}\n    kind: checklist\n    name: {code}\n    questions:\n"
+            "      - {tag: A, type: integer, label: A}\n"
+            for code in ("BC", "VS")
+        )
+    )
+    text = reply("ВС 1234 А1", forms, language)
+    assert text.startswith(expected)
+    assert sms_parts(text) == 1

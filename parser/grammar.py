@@ -98,7 +98,7 @@ class _MessageParser:
         self.spans: dict[str, tuple[int, int]] = {}
         self.mentioned: set[str] = set()
         self.conflicted: set[str] = set()
-        self.last_part_end = 0  # in the original text: where the last code or value read ends
+        self.last_part_end = 0  # in the normalised text: where the last code or value read ends
 
     def parse(self) -> ParseResult:
         """message = form observer_id { answer } [ "@" comment ]"""
@@ -164,7 +164,7 @@ class _MessageParser:
         typed = self.norm.text[first.start : first.end]
         codes = form_readings(typed, self.deployment.by_code) if first.kind is Kind.LETTERS else []
         if len(codes) == 1:
-            self.last_part_end = self.norm.span(first.start, first.end)[1]
+            self.last_part_end = first.end
             return self.deployment.by_code[codes[0]]
         found = self.norm.original(first.start, first.end)
         if len(codes) > 1:
@@ -212,7 +212,7 @@ class _MessageParser:
             self._error(ErrorCode.MISSING_OBSERVER_ID, form_token.end, form_token.end)
             return None, rest
         start, end = numbers[0].start, numbers[-1].end
-        self.last_part_end = self.norm.span(start, end)[1]
+        self.last_part_end = end
         if any(number.ambiguous for number in numbers):
             self._error(ErrorCode.AMBIGUOUS_VALUE, start, end, found=self.norm.original(start, end))
             return None, rest
@@ -247,14 +247,14 @@ class _MessageParser:
         """answer = tag value; value = number { number }"""
         end = runs[-1].end if runs else tag.end
         question = form.by_tag.get(tag.tag)
-        typed = self.norm.original(tag.start, tag.end)
         if question is None and not runs and len(tag.tag) > form.longest_tag:
             # A word with no value, longer than any tag, is text, not a code (a signature,
             # "Рахмат"): quoted as typed.
-            self._error(ErrorCode.UNEXPECTED_TEXT, tag.start, tag.end, found=typed)
+            self._unexpected(tag.start, tag.end)
             return
-        self.last_part_end = self.norm.span(tag.start, end)[1]
+        self.last_part_end = end
         if question is None:
+            typed = self.norm.original(tag.start, tag.end)
             self._error(ErrorCode.UNKNOWN_QUESTION, tag.start, end, tag=tag.tag, found=typed)
             return
         self.mentioned.add(question.tag)
@@ -328,9 +328,10 @@ class _MessageParser:
 
     def _mark_trailing_text(self) -> None:
         """Flag unexpected text after the last code or value: a comment written without ``@``."""
+        last_part_end = self.norm.span(self.last_part_end, self.last_part_end)[0]
         self.errors = [
             replace(error, params={"trailing": 1})
-            if error.code is ErrorCode.UNEXPECTED_TEXT and error.span[0] >= self.last_part_end
+            if error.code is ErrorCode.UNEXPECTED_TEXT and error.span[0] >= last_part_end
             else error
             for error in self.errors
         ]

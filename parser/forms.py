@@ -4,7 +4,7 @@
 mistake with its location (``forms[2].questions[5].options``), its line and a sentence saying
 what to change. Validation happens in two passes: pydantic checks the shape and the types, then
 ``_semantic_problems`` checks what needs the whole file (unique codes and tags, ranges, the tags
-a check reads).
+a check reads, and room for every reply in one SMS: ``parser.limits``).
 """
 
 from __future__ import annotations

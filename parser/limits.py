@@ -4,11 +4,12 @@ A reply that takes two SMS costs the observer twice and may arrive in the wrong 
 forms loader refuses a file where one could (``shailoo forms check`` lists these problems):
 
 - the OK and "already received" replies, with the form's code, the longest observer ID and the
-  form's every question answered, are never shortened and must fit as they are;
+  form's every question answered, are never shortened and must fit as they are, and so must
+  the shortest rejected reply (its start and a count of the problems left out);
 - a check's message is one item of a rejected reply: after the longest header (the form's code
   and the longest observer ID) it must fit with its full stop. Kyrgyz and Russian travel as UCS-2
   (70 characters); with two-letter codes and 6-digit IDs that leaves 43 characters in Kyrgyz,
-  46 in Russian;
+  47 in Russian;
 - English replies travel as GSM-7 (160 characters): one character outside that alphabet (``≠``,
   ``…``, a Cyrillic letter) would turn every English reply holding it into a 70-character SMS.
 """
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from parser.localized import text_in
 from parser.segments import is_gsm7, length_in_segment
-from parser.wording import duplicate_reply, ok_reply, rejected_header
+from parser.wording import counted, duplicate_reply, ok_reply, rejected_header
 
 if TYPE_CHECKING:
     from parser.forms import Deployment, Form
@@ -41,9 +42,13 @@ def reply_problems(deployment: Deployment) -> Iterator[tuple[str, str]]:
 def _form_replies(
     form: Form, where: str, language: str, observer: str
 ) -> Iterator[tuple[str, str]]:
+    # A rejected reply can always be its header and a count of the problems left out.
+    most = 99
+    left_out = counted(language, "dropped", most).format(count=most)
     replies = (
         ok_reply(language, form.code, observer, len(form.questions)),
         duplicate_reply(language, form.code, observer),
+        f"{rejected_header(language, form.code, observer)}{left_out}.",
     )
     for reply in replies:
         used, limit = length_in_segment(reply)
@@ -74,8 +79,9 @@ def _check_messages(
         used, limit = length_in_segment(f"{header}{message}.")
         if used > limit:
             room = len(message) - (used - limit)
+            fix = f"shorten it to {room} characters or fewer" if room > 0 else "shorten the code"
             yield (
                 at,
                 f"the {language} text {message!r} does not fit one SMS after the reply's start "
-                f"{header.strip()!r}: shorten it to {room} characters or fewer",
+                f"{header.strip()!r}: {fix}",
             )

@@ -5,7 +5,8 @@ comment, kept verbatim. Case does not matter, separators (spaces, punctuation) a
 between tokens, and Cyrillic lookalikes of Latin letters count as Latin (see ``parser.tokens``)::
 
     message     = form observer_id { answer } [ "@" comment ]
-    form        = LETTERS                       a form code of the deployment
+    form        = LETTERS                       a form code of the deployment, by look or by
+                                                sound (parser.formcodes)
     observer_id = number { number }             every digit run before the first tag
     answer      = tag value
     tag         = LETTERS
@@ -129,21 +130,15 @@ class _MessageParser:
         kept: list[Token] = []
         unexpected: list[int] | None = None  # [start, end] of the word being reported
         for token in tokens:
-            if token.kind is Kind.OTHER or (
-                unexpected is not None and token.joined and token.kind is Kind.DIGITS
-            ):
-                if unexpected is not None and token.kind is Kind.OTHER:
-                    self._unexpected(*unexpected)
-                    unexpected = None
-                if unexpected is None:
-                    unexpected = [token.start, token.end]
+            if unexpected is not None and token.joined and token.kind is Kind.DIGITS:
                 unexpected[1] = token.end
                 continue
             after_other = unexpected is not None
             if unexpected is not None:
                 self._unexpected(*unexpected)
-                unexpected = None
-            kept.append(token._replace(joined=False) if after_other else token)
+            unexpected = [token.start, token.end] if token.kind is Kind.OTHER else None
+            if unexpected is None:
+                kept.append(token._replace(joined=False) if after_other else token)
         if unexpected is not None:
             self._unexpected(*unexpected)
         return kept

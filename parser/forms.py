@@ -4,7 +4,7 @@
 mistake with its location (``forms[2].questions[5].options``), its line and a sentence saying
 what to change. Validation happens in two passes: pydantic checks the shape and the types, then
 ``_semantic_problems`` checks what needs the whole file (unique codes and tags, ranges, the tags
-a check reads).
+a check reads, and room for every reply in one SMS: ``parser.limits``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -29,6 +29,8 @@ from pydantic_core import ErrorDetails
 
 from parser.checks import KEYWORDS, Expression, compile_check
 from parser.errors import CheckSyntaxError, FormsError, FormsProblem
+from parser.limits import reply_problems
+from parser.localized import ANY_LANGUAGE, text_in
 from parser.yamlsource import YamlDocument, read_yaml
 
 __all__ = [
@@ -49,24 +51,15 @@ Language = Literal["ky", "ru", "en"]
 # Largest number an integer question accepts: more than any polling station count, and small
 # enough that no SMS can make us convert a 5,000-digit string.
 INTEGER_LIMIT = 999_999_999
-_ANY_LANGUAGE = "*"
 _LETTERS = re.compile(r"[A-Za-z]+")
-
-
-def text_in(texts: Mapping[str, str], language: str) -> str:
-    """The text for ``language``: its own, else the one written for all, else English, else any."""
-    for key in (language, _ANY_LANGUAGE, "en"):
-        if key in texts:
-            return texts[key]
-    return next(iter(texts.values()), "")
 
 
 def _localized(value: object) -> dict[str, str]:
     if isinstance(value, str) and value.strip():
-        return {_ANY_LANGUAGE: value}
+        return {ANY_LANGUAGE: value}
     if isinstance(value, dict) and value:
         # "*" is how a plain text is stored: it comes back when stored forms are read again.
-        unknown = sorted(str(key) for key in value if key not in (*LANGUAGES, _ANY_LANGUAGE))
+        unknown = sorted(str(key) for key in value if key not in (*LANGUAGES, ANY_LANGUAGE))
         if unknown:
             raise ValueError(f"unknown language {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
         if all(isinstance(text, str) and text.strip() for text in value.values()):
@@ -205,6 +198,11 @@ class Form(_Model):
         return frozenset(self.by_tag)
 
     @cached_property
+    def longest_tag(self) -> int:
+        """Letters in the form's longest tag: a longer word cannot be a mistyped tag."""
+        return max(len(tag) for tag in self.by_tag)
+
+    @cached_property
     def required_tags(self) -> tuple[str, ...]:
         """Tags of the questions every SMS of this form must answer, in form order."""
         return tuple(question.tag for question in self.questions if question.required)
@@ -279,6 +277,11 @@ def load_forms(text: str, source: str = "forms file") -> Deployment:
 
 
 def _semantic_problems(deployment: Deployment) -> Iterator[tuple[str, str]]:
+    yield from _shape_problems(deployment)
+    yield from reply_problems(deployment)
+
+
+def _shape_problems(deployment: Deployment) -> Iterator[tuple[str, str]]:
     if len(set(deployment.languages)) != len(deployment.languages):
         yield "languages", "a language is listed twice"
     rule = deployment.observer_id

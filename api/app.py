@@ -12,6 +12,8 @@ from api.auth import TokenCheck
 from api.cache import ResponseCache
 from api.deps import ApiState
 from api.errors import install_error_handlers, strict_query
+from api.feed import EventFeed
+from api.limits import Slots
 from api.routes import admin, checklists, events, health, messages, reports, roster, stats
 from store.db import Database
 from store.settings import ApiConfig
@@ -58,16 +60,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     state: ApiState | None = getattr(app.state, "api", None)
     if state is not None:
-        await state.cache.close()
+        await state.close()
 
 
 def api_state(db: Database, config: ApiConfig) -> ApiState:
-    """What the routes share: the database, settings, the token cache."""
+    """What the routes share: the database, settings, the token cache, the event feed."""
     return ApiState(
         db=db,
         config=config,
         tokens=TokenCheck(db, config.token_cache_s),
         cache=ResponseCache(config.cache_s),
+        feed=EventFeed(db, config.events_poll_s),
+        exports=Slots("CSV exports", config.exports_per_token, config.exports_max),
+        streams=Slots("event streams", config.streams_per_token, config.streams_max),
     )
 
 

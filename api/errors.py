@@ -8,8 +8,12 @@
     ├── NotFound                  404 NOT_FOUND (also unknown routes)
     ├── Conflict                  409 CONFLICT: it exists already
     ├── InvalidRequest            422 INVALID_REQUEST (400 INVALID_CURSOR for a bad cursor)
-    ├── RateLimited               429 RATE_LIMITED
+    ├── PayloadTooLarge           413 PAYLOAD_TOO_LARGE: a body over the route's limit
+    ├── RateLimited               429 RATE_LIMITED (with Retry-After)
+    ├── Busy                      503 BUSY: every export or stream slot is taken (Retry-After)
     └── Unavailable               503 DATABASE_UNAVAILABLE, NOT_READY
+
+A database pool that has no connection to give within its timeout is DATABASE_UNAVAILABLE too.
 
 Validation errors from FastAPI, HTTP errors from Starlette, and database failures are translated
 here, once; anything else is a bug and answers 500 INTERNAL_ERROR in the same shape.
@@ -28,16 +32,19 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 __all__ = [
     "ERROR_RESPONSES",
     "ApiError",
+    "Busy",
     "Conflict",
     "ErrorBody",
     "Forbidden",
     "InvalidRequest",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "Unauthorized",
     "Unavailable",
@@ -56,7 +63,7 @@ class ErrorBody(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="For INVALID_REQUEST: each field that was wrong and why."
     )
-    retry_after_s: float | None = Field(default=None, description="For RATE_LIMITED.")
+    retry_after_s: float | None = Field(default=None, description="For RATE_LIMITED and BUSY.")
     checks: dict[str, Any] | None = Field(default=None, description="For NOT_READY.")
 
 
@@ -112,10 +119,22 @@ class InvalidCursor(InvalidRequest):
     status, code = 400, "INVALID_CURSOR"
 
 
+class PayloadTooLarge(ApiError):
+    """A request body larger than the route takes."""
+
+    status, code = 413, "PAYLOAD_TOO_LARGE"
+
+
 class RateLimited(ApiError):
     """Too many of these lately."""
 
     status, code = 429, "RATE_LIMITED"
+
+
+class Busy(ApiError):
+    """Every slot for this kind of long request is taken, by all callers together."""
+
+    status, code = 503, "BUSY"
 
 
 class Unavailable(ApiError):
@@ -145,7 +164,7 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(ApiError, exc)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-    if isinstance(exc, RateLimited) and "retry_after_s" in exc.extra:
+    if "retry_after_s" in exc.extra:
         headers = {"Retry-After": str(int(exc.extra["retry_after_s"]) + 1)}
     return _json(exc.status, exc.body(), headers)
 
@@ -229,7 +248,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
-    for down in (OperationalError, InterfaceError, OSError, ConnectionError):
+    for down in (OperationalError, InterfaceError, OSError, ConnectionError, PoolTimeout):
         app.add_exception_handler(down, _database_down)
     app.add_exception_handler(DBAPIError, _db_error)
     app.add_exception_handler(Exception, _unexpected)

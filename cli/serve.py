@@ -81,7 +81,7 @@ def from_settings() -> FastAPI:
         try:
             yield
         finally:
-            await app.state.api.cache.close()
+            await app.state.api.close()
             await db.close()
 
     app = create_app(None, settings.api)

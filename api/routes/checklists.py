@@ -71,10 +71,11 @@ async def list_checklists(
     where = ReportFilter(form, observer, station, region, since, until)
     if format == "csv":
         tags = tag_columns(forms, form)
+        slot = state.exports.take(who.token_id)
         rows = answer_rows(
             streamed(state, lambda read: reports.stream_checklists(read, where)), _COLUMNS, tags
         )
-        return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv")
+        return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv", slot)
     page = Page(limit, decode_cursor(cursor))
 
     async def payload(read: AsyncSession) -> dict[str, Any]:

@@ -56,10 +56,15 @@ async def coverage(
 ) -> Response:
     _form(forms, form)
     if format == "csv":
-        async with state.db.session() as session:
-            stations = await _stations(session, form, at or datetime.now(UTC))
+        slot = state.exports.take(who.token_id)
+        try:
+            async with state.db.session() as session:
+                stations = await _stations(session, form, at or datetime.now(UTC))
+        except BaseException:
+            slot.release()
+            raise
         return csv_response(_CSV_COLUMNS, _rows(_listed(stations, region, reported)),
-                            f"coverage-{form}.csv")  # fmt: skip
+                            f"coverage-{form}.csv", slot)  # fmt: skip
 
     async def payload(read: AsyncSession) -> dict[str, Any]:
         moment = at or datetime.now(UTC)

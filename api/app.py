@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api.auth import TokenCheck
+from api.bodies import BodyGuard
 from api.cache import ResponseCache
 from api.deps import ApiState
+from api.docs import install_docs
 from api.errors import install_error_handlers, strict_query
 from api.feed import EventFeed
 from api.limits import Slots
@@ -85,7 +87,7 @@ def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        docs_url="/docs",
+        docs_url=None,  # api.docs serves it, with the assets from a package
         redoc_url=None,
         dependencies=[Depends(strict_query)],
         lifespan=_lifespan,
@@ -93,6 +95,8 @@ def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
     if db is not None:
         app.state.api = api_state(db, config)
     install_error_handlers(app)
+    app.add_middleware(BodyGuard)
+    install_docs(app)
     for module in (messages, reports, checklists, stats, roster, admin, events, health):
         app.include_router(module.router)
     return app

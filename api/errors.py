@@ -180,7 +180,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(422, body)
 
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "INVALID_REQUEST"}
+_HTTP_CODES = {
+    404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "INVALID_REQUEST",
+    413: PayloadTooLarge.code,
+}  # fmt: skip
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -45,6 +45,7 @@ async def broadcast(
 ) -> Response:
     hour_ago = datetime.now(UTC) - timedelta(hours=1)
     limit = state.config.broadcasts_per_hour
+    await outbox.lock_broadcasts(session)  # count-then-insert as one step; see there
     if await outbox.broadcasts_since(session, hour_ago) >= limit:
         raise RateLimited(f"at most {limit} broadcasts an hour", retry_after_s=300.0)
     chosen = await roster.observer_phones(

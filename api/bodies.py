@@ -25,6 +25,7 @@ __all__ = ["BodyGuard"]
 # Routes without a token (api.routes.health, the docs): their bodies are only size-limited.
 _OPEN_PATHS = ("/health", "/docs", "/openapi.json")
 _IMPORT_PATH = "/api/v1/roster/import"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class BodyGuard:
@@ -38,7 +39,7 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if not _has_body(headers):
+        if not _has_body(scope["method"], headers):
             await self.app(scope, receive, send)
             return
         state: ApiState = scope["app"].state.api
@@ -50,8 +51,9 @@ class BodyGuard:
         await self.app(scope, _counted(receive, limit), send)
 
 
-def _has_body(headers: Headers) -> bool:
-    return headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
+def _has_body(method: str, headers: Headers) -> bool:
+    declared = headers.get("content-length", "0") not in ("", "0")
+    return method in _BODY_METHODS or declared or "transfer-encoding" in headers
 
 
 def _limit(state: ApiState, path: str) -> int:

@@ -41,8 +41,8 @@ async def _everything_there_is(api: Api) -> int:
                                               "storages": [{"name": "SM", "used": 1,
                                                             "total": 30}]})  # fmt: skip
     report = (await api.get("/api/v1/reports", form="IN")).json()["items"][0]
-    quarantined = await api.client.post(f"/api/v1/reports/{report['id']}/quarantine",
-                                        json={"reason": REASON}, headers=api.as_("admin"))  # fmt: skip
+    url = f"/api/v1/reports/{report['id']}/quarantine"
+    quarantined = await api.client.post(url, json={"reason": REASON}, headers=api.as_("admin"))
     assert quarantined.status_code == 200
     return int(report["id"])
 
@@ -140,8 +140,9 @@ def _csv(text: str) -> list[list[str]]:
 async def test_csv_cells_that_would_run_as_formulas_are_quoted_but_numbers_stay(api) -> None:
     async with api.db.transaction() as session:
         await repository.upsert_stations(session, [
-            {"code": "S001", "name": '=HYPERLINK("http://evil","x")', "region": "+cmd|' /C calc'!A0",
-             "district": "@SUM(1)", "registered_voters": 1, "in_sample": True},
+            {"code": "S001", "name": '=HYPERLINK("http://evil","x")',
+             "region": "+cmd|' /C calc'!A0", "district": "@SUM(1)", "registered_voters": 1,
+             "in_sample": True},
             {"code": "-S9", "name": "\tTabbed", "region": "\rReturn", "district": "-2+3",
              "registered_voters": 1, "in_sample": True},
         ])  # fmt: skip

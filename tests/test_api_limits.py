@@ -237,8 +237,8 @@ async def test_a_body_without_a_live_token_is_refused_before_a_byte_is_read(api)
     app = api.client._transport.app  # type: ignore[attr-defined]
     huge = [b"x" * 1_000_000] * 3
     for headers in ({}, {"Authorization": "Bearer shl_00000000_nope"}):
-        status, body, read = await _asgi(app, "POST", "/api/v1/outbox",
-                                         {**headers, "Content-Type": "application/json"}, huge)  # fmt: skip
+        headers = {**headers, "Content-Type": "application/json"}
+        status, body, read = await _asgi(app, "POST", "/api/v1/outbox", headers, huge)
         assert (status, read) == (401, 0)
         assert b'"UNAUTHORIZED"' in body
 
@@ -331,8 +331,8 @@ async def test_an_unknown_prefix_costs_one_query_and_one_log_line_for_a_while(ap
     event.listen(api.db.engine.sync_engine, "before_cursor_execute", record)
     try:
         for _ in range(20):
-            refused = await api.client.get("/api/v1/forms",
-                                           headers={"Authorization": "Bearer shl_abcdef12_x"})  # fmt: skip
+            unknown = {"Authorization": "Bearer shl_abcdef12_x"}
+            refused = await api.client.get("/api/v1/forms", headers=unknown)
             assert refused.status_code == 401
     finally:
         event.remove(api.db.engine.sync_engine, "before_cursor_execute", record)

@@ -29,8 +29,9 @@ and other tools.
 **Tokens.** Every route but `/health` needs `Authorization: Bearer shl_...`. Create one with
 `shailoo token create --name dashboard --scope read`. Scopes: `read` (reports, checklists,
 coverage, tallies, forms, stations, observers with phone numbers masked, the SMS log without
-texts), `read:pii` (adds phone numbers and message texts), `admin` (roster, quarantine,
-broadcasts, tokens). No token or an unknown one: 401; a scope too small: 403.
+texts; no report comments, quarantine reasons or actors, nor the modems' IMSI, IMEI or device),
+`read:pii` (adds all of those), `admin` (roster, quarantine, broadcasts, tokens). No token or an
+unknown one: 401, before any request body is read; a scope too small: 403.
 
 **Errors** all have the shape `{"error": "CODE", "detail": "sentence"}`, with `errors` listing
 the fields of an INVALID_REQUEST.

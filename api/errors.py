@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException
 
 __all__ = [
     "ERROR_RESPONSES",
+    "EXPORT_LIMITED",
     "ApiError",
     "Busy",
     "Conflict",
@@ -151,10 +152,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: described("INVALID_CURSOR: a cursor this API did not hand out."),
     401: described("UNAUTHORIZED: no bearer token, or an unknown or revoked one."),
     403: described("FORBIDDEN: the token's scope does not allow this."),
+    413: described("PAYLOAD_TOO_LARGE: the request body is over this route's limit."),
     422: described("INVALID_REQUEST: a parameter or the body is wrong; see `errors`."),
-    503: described("DATABASE_UNAVAILABLE: PostgreSQL cannot be reached; retry shortly."),
+    503: described(
+        "DATABASE_UNAVAILABLE: PostgreSQL cannot be reached or is saturated, or "
+        "BUSY: every slot for exports or streams is taken; retry shortly."
+    ),
 }
 """What any authenticated route may answer besides its own; routes add 404, 409, 429."""
+
+EXPORT_LIMITED = described("RATE_LIMITED: this token has its CSV exports open already.")
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
 from api.deps import SessionDep, StateDep, require
-from api.errors import ERROR_RESPONSES, Forbidden, NotFound, described
+from api.errors import ERROR_RESPONSES, EXPORT_LIMITED, Forbidden, NotFound, described
 from api.responses import (
     cached_json,
     csv_response,
@@ -57,7 +57,7 @@ CSV_COLUMNS = (
     "`next_cursor` back as `cursor`; pages stay stable while new messages arrive. "
     "`sender` and `q` (full-text search of the texts) need scope `read:pii`. "
     "`format=csv` streams every matching message instead.",
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, 429: EXPORT_LIMITED},
 )
 async def list_messages(
     request: Request,

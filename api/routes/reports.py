@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, StateDep, require
-from api.errors import ERROR_RESPONSES, Conflict, InvalidRequest, NotFound, described
+from api.errors import (
+    ERROR_RESPONSES,
+    EXPORT_LIMITED,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    described,
+)
 from api.responses import (
     cached_json,
     csv_response,
@@ -58,7 +65,7 @@ _COLUMNS = (
     description="Newest first, keyset-paginated (`cursor`). `format=csv` streams every "
     "matching report with one column per question of `form` (required for CSV): choice "
     "answers are option codes, multi answers codes joined by ';', blank when unanswered.",
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, 429: EXPORT_LIMITED},
 )
 async def list_reports(
     request: Request,

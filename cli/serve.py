@@ -12,17 +12,15 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.app import api_state, create_app
+from cli.deadline import HeadTimedProtocol
 from cli.logs import configure_logging
 from store.bootstrap import open_database
 from store.errors import ConfigError
 from store.settings import get_settings
 
 __all__ = [
-    "HEADER_TIMEOUT_S",
-    "HeaderTimedH11",
     "bind",
     "from_settings",
     "serve",
@@ -30,60 +28,14 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
-HEADER_TIMEOUT_S = 10.0  # a request line and its headers arrive within this, or the socket closes
 KEEP_ALIVE_S = 5  # an idle kept-alive connection is closed after this
 MAX_HEADER_BYTES = 16 * 1024  # a request line and headers larger than this: 400, closed
-
-
-class HeaderTimedH11(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with a deadline for each request's line and headers.
-
-    uvicorn times out idle kept-alive connections but not a client that opens a connection and
-    sends its headers a byte at a time (slowloris): each would hold a socket forever. The
-    deadline starts when the connection is made and again after each response, and ends when
-    a whole request head has arrived."""
-
-    header_timeout_s = HEADER_TIMEOUT_S
-    _deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._await_head()
-
-    def handle_events(self) -> None:
-        waiting = self.cycle
-        super().handle_events()
-        if self.cycle is not waiting:  # a request's head arrived
-            self._cancel_deadline()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._await_head()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_deadline()
-        super().connection_lost(exc)
-
-    def _await_head(self) -> None:
-        self._cancel_deadline()
-        self._deadline = self.loop.call_later(self.header_timeout_s, self._head_late)
-
-    def _cancel_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _head_late(self) -> None:
-        self._deadline = None
-        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
-            self.transport.close()
 
 
 def uvicorn_options() -> dict[str, Any]:
     """What every uvicorn that serves the API is given: quiet logs and bounded waits."""
     return {
-        "log_level": "warning", "access_log": False, "http": HeaderTimedH11,
+        "log_level": "warning", "access_log": False, "http": HeadTimedProtocol,
         "timeout_keep_alive": KEEP_ALIVE_S, "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     }  # fmt: skip
 

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from api import create_app
 from api.limits import Slots
-from cli.serve import HeaderTimedH11, bind, serve
+from cli.deadline import HeadTimedH11, HeadTimedProtocol
+from cli.serve import bind, serve
 from parser import Deployment
 from store.db import Database
 from store.queries import tokens
@@ -340,8 +341,12 @@ async def test_an_unknown_prefix_costs_one_query_and_one_log_line_for_a_while(ap
     assert caplog.text.count("refused an API token") == 1
 
 
-async def test_a_client_that_never_finishes_its_headers_is_disconnected(api, monkeypatch) -> None:
-    monkeypatch.setattr(HeaderTimedH11, "header_timeout_s", 0.3)
+@pytest.mark.parametrize("protocol", [HeadTimedProtocol, HeadTimedH11])
+async def test_a_client_that_never_finishes_its_headers_is_disconnected(
+    api, monkeypatch, protocol
+) -> None:
+    monkeypatch.setattr(protocol, "header_timeout_s", 0.3)
+    monkeypatch.setattr("cli.serve.HeadTimedProtocol", protocol)
     async with Served(api) as served:
         host, port = served.listener.getsockname()[:2]
         reader, writer = await asyncio.open_connection(host, port)
@@ -349,8 +354,10 @@ async def test_a_client_that_never_finishes_its_headers_is_disconnected(api, mon
         await writer.drain()
         assert await asyncio.wait_for(reader.read(), 10) == b""  # closed by the server
         writer.close()
-        async with httpx.AsyncClient() as client:  # a whole request is still answered
-            assert (await client.get(f"{served.url}/health")).status_code == 200
+        async with httpx.AsyncClient() as client:  # whole requests are answered, kept alive
+            for _ in range(3):
+                assert (await client.get(f"{served.url}/health")).status_code == 200
+                await asyncio.sleep(0.4)  # idle past the deadline: closed, and opened anew
 
 
 # -- 21: docs without the internet ---------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -16,7 +16,17 @@ from api.docs import install_docs
 from api.errors import install_error_handlers, strict_query
 from api.feed import EventFeed
 from api.limits import Slots
-from api.routes import admin, checklists, events, health, messages, reports, roster, stats
+from api.routes import (
+    admin,
+    checklists,
+    estimates,
+    events,
+    health,
+    messages,
+    reports,
+    roster,
+    stats,
+)
 from store.db import Database
 from store.settings import ApiConfig
 
@@ -45,6 +55,7 @@ TAGS = [
     {"name": "reports", "description": "Accepted submissions, and quarantine."},
     {"name": "checklists", "description": "Merged records per observer and form."},
     {"name": "statistics", "description": "Coverage and tallies."},
+    {"name": "estimates", "description": "Quick-count estimates with margins of error."},
     {"name": "roster", "description": "Stations, observers and forms."},
     {"name": "outbox", "description": "Broadcast SMS to observers."},
     {"name": "modems", "description": "Modem health."},
@@ -66,8 +77,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.close()
 
 
-def api_state(db: Database, config: ApiConfig) -> ApiState:
-    """What the routes share: the database, settings, the token cache, the event feed."""
+def api_state(db: Database, config: ApiConfig, strata: Mapping[str, int] | None = None) -> ApiState:
+    """What the routes share: the database, settings, the token cache, the event feed;
+    ``strata`` are the settings' frame sizes for the estimates."""
     return ApiState(
         db=db,
         config=config,
@@ -76,10 +88,13 @@ def api_state(db: Database, config: ApiConfig) -> ApiState:
         feed=EventFeed(db, config.events_poll_s),
         exports=Slots("CSV exports", config.exports_per_token, config.exports_max),
         streams=Slots("event streams", config.streams_per_token, config.streams_max),
+        strata=dict(strata or {}),
     )
 
 
-def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
+def create_app(
+    db: Database | None, config: ApiConfig | None = None, strata: Mapping[str, int] | None = None
+) -> FastAPI:
     """The API over ``db``; the caller opens and closes the database. With None, the caller
     sets ``app.state.api = api_state(...)`` before the first request (in a lifespan)."""
     config = config or ApiConfig()
@@ -94,10 +109,10 @@ def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     if db is not None:
-        app.state.api = api_state(db, config)
+        app.state.api = api_state(db, config, strata)
     install_error_handlers(app)
     app.add_middleware(BodyGuard)
     install_docs(app)
-    for module in (messages, reports, checklists, stats, roster, admin, events, health):
+    for module in (messages, reports, checklists, stats, estimates, roster, admin, events, health):
         app.include_router(module.router)
     return app

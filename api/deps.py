@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -47,6 +47,7 @@ class ApiState:
     streams: Slots
     forms: Deployment | None = None
     forms_read: float = 0.0
+    strata: Mapping[str, int] = field(default_factory=dict)  # settings' frame sizes
 
     async def close(self) -> None:
         """Stop what runs in the background (the application is shutting down)."""

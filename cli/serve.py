@@ -92,7 +92,7 @@ def from_settings() -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await open_database(settings)
-        app.state.api = api_state(db, settings.api)
+        app.state.api = api_state(db, settings.api, settings.strata)
         gc.collect()
         gc.freeze()  # as create_app's own lifespan does, which this one replaces
         try:

@@ -54,7 +54,7 @@ async def _serve_api(settings: Settings) -> None:
     async with database_of(settings) as db:
         listener = bind(settings.api.host, settings.api.port)
         typer.echo(f"API on http://{settings.api.host}:{settings.api.port} (docs at /docs)")
-        await serve(create_app(db, settings.api), listener, stop)
+        await serve(create_app(db, settings.api, settings.strata), listener, stop)
 
 
 def _with_address(settings: Settings, host: str | None, port: int | None) -> Settings:

@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     incomplete_after_s: float = Field(default=600, gt=0)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
+    # Stations per stratum in the whole country, for the estimates when the roster holds only
+    # the sampled stations and the forms file declares no ``strata:`` (which wins).
+    strata: dict[str, int] = Field(default_factory=dict)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

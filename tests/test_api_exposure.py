@@ -77,7 +77,7 @@ async def test_a_read_token_sees_no_free_text_sim_identity_or_whole_number_anywh
     walked = 0
     for url in urls:
         response = await api.client.get(url, headers=api.as_("read"))
-        if response.status_code in (403, 404):
+        if response.status_code in (403, 404, 422):  # not for read, or not for form IN
             continue
         assert response.status_code in (200, 503), (url, response.text)
         walked += 1

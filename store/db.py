@@ -86,6 +86,7 @@ class Database:
         # connections made their p99 twice what the queries take (bench/api.py).
         self.engine: AsyncEngine = create_async_engine(
             self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+            hide_parameters=True,  # errors and logs never carry the values (phones, texts)
             connect_args={
                 "timeout": CONNECT_TIMEOUT_S,
                 "server_settings": {"application_name": application_name()},

@@ -19,6 +19,7 @@ from parser import (
     text_in,
     to_json,
 )
+from parser.encoding import SAVE_TEXT_AS_UTF8, not_utf8
 
 __all__ = ["forms_check", "parse"]
 
@@ -129,7 +130,7 @@ def _parse_lines(lines: TextIO, deployment: Deployment, language: str) -> None:
 
 def _load(path: Path) -> Deployment:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         fail(
             f"{path}: no such file. Give the path of your forms file, e.g. "
@@ -139,8 +140,10 @@ def _load(path: Path) -> Deployment:
         fail(f"{path} is a directory; give the forms file inside it.")
     except PermissionError:
         fail(f"{path}: permission denied; make the file readable by this user.")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        fail(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.")
+        fail(f"{path}: {not_utf8(raw, exc)}. {SAVE_TEXT_AS_UTF8}.")
     try:
         return load_forms(text, str(path))
     except FormsError as exc:

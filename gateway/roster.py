@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import RosterError
+from parser.encoding import SAVE_CSV_AS_UTF8, not_utf8
 
 __all__ = ["Roster", "read_roster"]
 
@@ -27,11 +28,6 @@ _PHONE = re.compile(r"\+?\d{6,15}")
 _TRUE = {"", "1", "yes", "y", "true", "да", "ооба"}
 _FALSE = {"0", "no", "n", "false", "нет", "жок"}
 _DELIMITERS = (",", ";", "\t")  # ties go to the first
-_SAVE_AS_UTF8 = (
-    "Save it as UTF-8: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited)'; in LibreOffice, "
-    "File > Save As > Text CSV, tick 'Edit filter settings', Character set 'Unicode (UTF-8)'; "
-    "then import it again"
-)
 
 
 @dataclass
@@ -90,23 +86,8 @@ def _text(path: Path, problems: list[str]) -> str | None:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problems.append(f"{path}: {_encoding_mistake(raw, exc)}")
+        problems.append(f"{path}: {not_utf8(raw, exc)}. {SAVE_CSV_AS_UTF8}; then import it again")
         return None
-
-
-def _encoding_mistake(raw: bytes, exc: UnicodeDecodeError) -> str:
-    """What is wrong with a file that is not UTF-8, and how to save it as UTF-8."""
-    line = raw.count(b"\n", 0, exc.start) + 1
-    try:
-        looks_cyrillic = any("\u0400" <= char <= "\u04ff" for char in raw.decode("cp1251"))
-    except UnicodeDecodeError:
-        looks_cyrillic = False
-    what = (
-        "the file is saved in the Windows Cyrillic encoding (cp1251), not UTF-8"
-        if looks_cyrillic
-        else f"the file is not UTF-8 text (line {line})"
-    )
-    return f"{what}. {_SAVE_AS_UTF8}"
 
 
 def _delimiter(header: str) -> str:

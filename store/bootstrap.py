@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from parser import Deployment, FormsError, load_forms
+from parser.encoding import SAVE_TEXT_AS_UTF8, not_utf8
 from store import repository
 from store.connect import connection_faults, probe
 from store.db import Database
@@ -121,9 +122,12 @@ def orphaned(deployment: Deployment, answered: dict[str, Counter[str]]) -> list[
 def read_forms_file(path: Path) -> Deployment:
     """A forms file, validated; ``ConfigError`` with every problem otherwise."""
     try:
-        return load_forms(path.read_text(encoding="utf-8"), str(path))
+        raw = path.read_bytes()
+        return load_forms(raw.decode("utf-8"), str(path))
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: {not_utf8(raw, exc)}. {SAVE_TEXT_AS_UTF8}.") from exc
     except FormsError as exc:
         raise ConfigError(str(exc)) from exc
 

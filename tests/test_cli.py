@@ -312,3 +312,18 @@ def test_make_demo_takes_the_api_port_from_port() -> None:
         check=False,
     )  # fmt: skip
     assert "shailoo demo --api-port 8099" in done.stdout
+
+
+def test_a_cp1251_forms_file_is_named_as_such_with_how_to_save_it_as_utf8(tmp_path: Path) -> None:
+    from store.bootstrap import read_forms_file
+    from store.errors import ConfigError
+
+    ansi = tmp_path / "forms.yaml"
+    ansi.write_bytes(DEMO_FORMS.read_text(encoding="utf-8").encode("cp1251", errors="replace"))
+    done = run("forms", "check", str(ansi))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    said = f"{ansi}: the file is saved in the Windows Cyrillic encoding (cp1251), not UTF-8."
+    assert done.stderr.startswith(f"error: {said} Save it as UTF-8: in Notepad")
+    with pytest.raises(ConfigError, match="cp1251"):  # what 'shailoo forms load' says
+        read_forms_file(ansi)

@@ -12,7 +12,7 @@ import gammu
 import pytest
 from sqlalchemy import select
 
-from gateway.ingest import Ingest, part_record
+from gateway.ingest import Ingest, Replay, part_record
 from gateway.pipeline import Pipeline, can_reply_to
 from gateway.spool import Spool
 from modem.gammu_backend import part_from_gammu
@@ -255,7 +255,7 @@ async def test_parts_wait_in_the_spool_while_the_database_is_down_and_are_stored
     await down.close()
     assert spooling.spool.size() == 2
     back = Ingest(database, spooling.spool)
-    assert await back.replay_spool() == 2
+    assert await back.replay_spool() == Replay(stored=2)
     assert back.spool.size() == 0
     assert len(await rows(database, InboundPartRow)) == 1
 
@@ -296,7 +296,7 @@ async def test_a_spooled_part_the_database_refuses_is_set_aside_not_retried_fore
 
     spool.append([part_record(IMSI, good), {**part_record(IMSI, good), "kind": "x" * 500}])
     ingest = Ingest(database, spool)
-    assert await ingest.replay_spool() == 2
+    assert await ingest.replay_spool() == Replay(stored=1, set_aside=1)
     assert spool.size() == 0
     assert len(await rows(database, InboundPartRow)) == 1
     assert "x" * 500 in spool.rejected_path.read_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Integer, func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Message, Modem
@@ -50,7 +51,7 @@ async def set_aside_count(session: AsyncSession) -> int:
     newest = (
         select(Modem.last_status["set_aside"].astext.cast(Integer).label("count"))
         .where(spool_file.is_not(None))
-        .distinct(spool_file)
+        .ext(distinct_on(spool_file))
         .order_by(spool_file, Modem.last_seen_at.desc())
         .subquery()
     )

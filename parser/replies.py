@@ -13,7 +13,7 @@ from parser.forms import Deployment, Form, text_in
 from parser.result import ParseResult
 from parser.segments import fits_one_segment, is_gsm7
 
-__all__ = ["describe_error", "render_reply"]
+__all__ = ["describe_error", "render_incomplete", "render_reply"]
 
 _FOUND_MAX = 12
 
@@ -97,6 +97,24 @@ _TEXTS: dict[str, dict[str, str]] = {
         "duplicate": "Мурда эле алынган: {form} {observer}. Рахмат!",
     },
 }
+
+
+# A multipart SMS whose other parts never came: no report is stored, so the observer must hear
+# that it did not count, or they will never send it again.
+_INCOMPLETE: dict[str, str] = {
+    "en": "NOT saved: only part of your SMS arrived. Please send the whole SMS again.",
+    "ru": "НЕ принято: пришла только часть SMS. Отправьте всё SMS снова.",
+    "ky": "Кабыл алынбады: SMS толук келген жок. Бүт SMSти кайра жөнөтүңүз.",
+}
+
+
+def render_incomplete(deployment: Deployment, language: str) -> str:
+    """The SMS to send back when only some parts of a multipart SMS arrived."""
+    return (
+        _INCOMPLETE.get(language)
+        or _INCOMPLETE.get(deployment.default_language)
+        or _INCOMPLETE["en"]
+    )
 
 
 def render_reply(result: ParseResult, deployment: Deployment, language: str) -> str:

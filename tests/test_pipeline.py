@@ -214,6 +214,22 @@ async def test_a_multipart_message_missing_a_part_is_stored_incomplete_after_the
     assert message.parse["answers"] == {"K": [1, 2]}
 
 
+async def test_an_incomplete_multipart_sms_is_answered_in_its_language_to_send_it_again(
+    gateway, database, demo, settings
+) -> None:
+    ingest, _ = gateway
+    pipeline = Pipeline(database, demo, settings.model_copy(update={"incomplete_after_s": 0.001}))
+    parts = parts_of("IN 5678 K12 @ " + "автобус " * 20, sender="+996700111222")
+    await ingest.store(IMSI, [parts[0]])  # the second part never comes
+    await pipeline.process_pending([IMSI])
+    [message] = await rows(database, Message)
+    assert message.status == "incomplete"
+    assert await rows(database, Report) == []
+    [reply] = await rows(database, OutboxMessage)
+    assert reply.text == "НЕ принято: пришла только часть SMS. Отправьте всё SMS снова."
+    assert message.parse["reply"] == reply.text
+
+
 async def test_an_undecodable_pdu_is_kept_in_the_log_without_a_reply(gateway, database) -> None:
     ingest, pipeline = gateway
     broken = to_part(StoredPDU("SM", 1, 0, "0791ZZ"))

@@ -1,5 +1,6 @@
 """PostgreSQL restarting (crash recovery, then "the database system is starting up", SQLSTATE
-57P03) while parts are spooled: nothing is set aside, nothing is lost."""
+57P03) or failing while parts are spooled: only data the database refuses is set aside, and
+nothing is lost."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from gateway.ingest import Ingest, Replay, part_record
 from gateway.spool import Spool
@@ -137,3 +138,21 @@ async def test_database_errors_are_told_apart_once_at_the_store_boundary(
                 await session.execute(select(1))
     finally:
         await away.close()
+
+
+async def test_a_database_bug_keeps_spooled_parts_waiting_and_is_logged_with_its_traceback(
+    database: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ingest = Ingest(database, Spool(tmp_path / "spool.jsonl"))
+    async with database.transaction() as session:  # a botched migration, say
+        await session.execute(text("ALTER TABLE inbound_parts RENAME TO inbound_parts_old"))
+    await ingest.store(IMSI, [a_part(), a_part()])
+    assert ingest.spool.size() == 2  # safe to delete from the SIM
+    [logged] = [r for r in caplog.records if r.name == "gateway.ingest"]
+    assert logged.levelno == logging.ERROR
+    assert logged.exc_info is not None  # a bug shows where it is
+    assert await ingest.replay_spool() == Replay(waiting=2)  # not "refused": nothing set aside
+    assert not ingest.spool.rejected_path.exists()
+    async with database.transaction() as session:
+        await session.execute(text("ALTER TABLE inbound_parts_old RENAME TO inbound_parts"))
+    assert await ingest.replay_spool() == Replay(stored=2)

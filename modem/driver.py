@@ -140,8 +140,7 @@ class ATDriver:
             try:
                 return await self._with_data(command, waiter, data, timeout_s)
             finally:
-                if self._release(waiter):
-                    self.abort_input()  # the modem may still be waiting for the PDU
+                self._release(waiter)
 
     async def _with_data(
         self, command: str, waiter: asyncio.Future[Completed], data: str, timeout_s: float | None
@@ -188,13 +187,11 @@ class ATDriver:
             raise ATTimeout(command, timeout_s) from None
         return self._result(command, completed)
 
-    def _release(self, waiter: asyncio.Future[Completed]) -> bool:
-        """Abandon ``waiter`` if it is still outstanding, however its command ended (an
-        outer cancellation, e.g. a caller's timeout, skips every ``except``); whether it was."""
-        if self._waiter is not waiter:
-            return False
-        self._abandon(waiter)
-        return True
+    def _release(self, waiter: asyncio.Future[Completed]) -> None:
+        """Abandon ``waiter`` if it is still outstanding, however its command ended: an outer
+        cancellation (a caller's own timeout) skips every ``except``."""
+        if self._waiter is waiter:
+            self._abandon(waiter)
 
     def _abandon(self, waiter: asyncio.Future[Completed]) -> None:
         # A late answer must not be taken for the next command's.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from pathlib import Path
+
+import pytest
 
 from gateway.spool import Spool
 
@@ -62,3 +66,22 @@ def test_set_aside_records_can_be_settled_while_new_ones_arrive(tmp_path: Path) 
     spool.settle_set_aside(len(read), [read[1]])  # the retry stored n=1, n=2 still refused
     assert [entry["record"] for entry in spool.set_aside_entries()] == [{"n": 2}, {"n": 3}]
     assert spool.set_aside_count() == 2
+
+
+def test_creating_the_spool_file_fsyncs_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without it, a power cut can forget the new file's name, records and all.
+    synced: list[bool] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(stat.S_ISDIR(os.fstat(fd).st_mode))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    spool = Spool(tmp_path / "new" / "spool.jsonl")
+    spool.append([{"n": 1}])
+    assert synced == [False, True]  # the file, then its folder
+    spool.append([{"n": 2}])
+    assert synced == [False, True, False]  # an existing file: itself only

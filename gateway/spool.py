@@ -40,6 +40,7 @@ class Spool:
         # Hand-ups append from worker threads while a replay rewrites the file in another: an
         # append landing between the rewrite's read and its rename would be lost.
         self._lock = threading.Lock()
+        self._size: int | None = None  # counted once, then kept up to date (a hand-up asks)
 
     @property
     def rejected_path(self) -> Path:
@@ -50,6 +51,8 @@ class Spool:
         """Write ``records`` and make them durable (one fsync) before returning."""
         with self._lock:
             _append_lines(self.path, [_dumps(record) for record in records])
+            if self._size is not None:
+                self._size += len(records)
 
     def set_aside(self, record: dict[str, Any], reason: str) -> None:
         """Keep ``record`` (durably) in the rejected file, with why it was refused."""
@@ -77,7 +80,10 @@ class Spool:
 
     def size(self) -> int:
         """How many records wait (for logs and status)."""
-        return sum(record is not None for _, record in _read(self.path, quiet=True))
+        with self._lock:
+            if self._size is None:
+                self._size = sum(record is not None for _, record in _read(self.path, quiet=True))
+            return self._size
 
     def clear(self, count: int) -> None:
         """Drop the first ``count`` records, which the database now holds; keep any newer.
@@ -85,14 +91,16 @@ class Spool:
         the SIM."""
         with self._lock:
             kept: list[str] = []
-            dropped = 0
-            for line, record in _read(self.path):
+            dropped = left = 0
+            for line, record in _read(self.path, quiet=True):
                 if dropped < count:
                     dropped += record is not None
                     continue
                 kept.append(line + "\n")
+                left += record is not None
             if self.path.exists():
                 _rewrite(self.path, kept)
+            self._size = left
 
 
 def _dumps(record: dict[str, Any]) -> str:

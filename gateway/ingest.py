@@ -122,7 +122,7 @@ class Ingest:
             await self._insert(records, REPLAY_TIMEOUT_S)
             set_aside, done = 0, len(records)
         except DATABASE_AWAY as exc:
-            _LOGGER.info("spool replay waits: database away (%s)", exc)
+            _LOGGER.info("spool replay: database away (%s); %d part(s) wait", exc, len(records))
             return Replay(waiting=len(records))
         except DatabaseError:
             set_aside, done = await self._insert_one_by_one(records)

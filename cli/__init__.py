@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import sys
 
-from cli import estimate, forms, modem, probe, service, status, web  # noqa: F401  # registers commands
+from cli import estimate, forms, modem, probe, service, spool, status, web  # noqa: F401  # registers
 from cli.app import app
 
 __all__ = ["app", "main"]

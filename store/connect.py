@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from store.db import Database
-from store.errors import DatabaseSetupError
+from store.errors import DatabaseError, DatabaseSetupError
 
 __all__ = ["connection_faults", "explain", "probe", "where"]
 
@@ -109,7 +109,7 @@ def connection_faults(url: str | None) -> Iterator[None]:
             f"the database URL is malformed ({exc}); write it as "
             f"postgresql://USER:PASSWORD@HOST:5432/DATABASE and {_URL_HELP}"
         ) from exc
-    except (OSError, TimeoutError, DBAPIError) as exc:
+    except (OSError, TimeoutError, DBAPIError, DatabaseError) as exc:  # raw, or translated
         problem = explain(exc, url)
         if problem is None:
             raise

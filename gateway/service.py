@@ -73,6 +73,7 @@ class Gateway:
         self.outbox = OutboxSender(db, self.by_imsi, settings.replies, self.pipeline.traffic)
         self._tasks: list[asyncio.Task[None]] = []
         self._warned_imsis: set[str] = set()
+        self._labels = {modem.device: modem.label for modem in settings.modems}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set."""
@@ -190,7 +191,7 @@ class Gateway:
             "spool_file": str(self.spool.rejected_path.resolve()),
         }
         async with self.db.transaction() as session:
-            for supervisor, config in zip(self.supervisors, self.settings.modems, strict=True):
+            for supervisor in self.supervisors:
                 identity = supervisor.identity
                 if identity is None:
                     continue
@@ -205,7 +206,7 @@ class Gateway:
                     imsi=identity.imsi,
                     imei=identity.imei,
                     device=supervisor.device,
-                    label=config.label,
+                    label=self._labels.get(supervisor.device, ""),
                     status=status,
                 )
 

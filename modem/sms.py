@@ -67,7 +67,7 @@ class ModemSMS:
         self.driver.abort_input()
         for attempt in range(3):
             try:
-                await self.driver.command("AT", timeout_s=2.0)
+                await self.driver.command("AT", timeout_s=self.driver.timeouts.sync_s)
                 return
             except (ATCommandError, ATTimeout):  # junk in its buffer: the next AT is clean
                 if attempt == 2:

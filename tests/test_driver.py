@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -287,3 +288,15 @@ async def test_after_a_failed_delete_line_a_new_message_in_a_freed_slot_is_not_d
     emulator.faults.cms_errors["AT+CMGD=1;"] = 500  # the whole line fails: index by index now
     await sms.delete_many("SM", listed)
     assert [to_part(s).text for s in await sms.list_stored("SM")] == ["OP 999 A1 new"]
+
+
+async def test_the_first_at_waits_the_sync_timeout_from_settings_not_a_literal(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    driver.timeouts = dataclasses.replace(FAST, sync_s=0.1, command_s=5.0)
+    emulator.faults.drop_responses = 3  # each of the three tries goes unanswered
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ATTimeout):
+        await ModemSMS(driver).initialize()
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert emulator.received_commands == ["AT", "AT", "AT"]

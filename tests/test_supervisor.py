@@ -10,7 +10,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from gateway.config import Settings
+from gateway.service import supervisor_settings
 from modem.driver import Timeouts
 from modem.emulator import Faults, ModemEmulator
 from modem.records import InboundPart
@@ -216,3 +219,44 @@ async def test_unplugging_in_the_middle_of_a_listing_loses_nothing(tmp_path: Pat
     finally:
         await supervisor.stop(task)
         await emulator.stop()
+
+
+PER_MODEM_TOML = """
+[[modems]]
+device = "/dev/ttyUSB0"
+
+[modems.timeouts]
+list_s = 60
+sync_s = 0.5
+
+[modems.supervisor]
+sweep_interval_s = 15
+watchdog_failures = 5
+
+[[modems]]
+device = "/dev/ttyUSB1"
+"""
+
+
+def test_per_modem_timeouts_and_intervals_in_shailoo_toml_reach_that_modems_supervisor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shailoo.toml").write_text(PER_MODEM_TOML, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHAILOO_MODEMS", raising=False)
+    tuned, plain = (supervisor_settings(modem) for modem in Settings().modems)
+    assert tuned.timeouts == Timeouts(list_s=60, sync_s=0.5)
+    assert (tuned.sweep_interval_s, tuned.watchdog_failures) == (15, 5)
+    assert tuned.watchdog_idle_s == SupervisorSettings().watchdog_idle_s  # unset: the default
+    assert plain == SupervisorSettings()
+
+
+def test_a_misspelt_per_modem_timeout_is_refused_not_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = PER_MODEM_TOML.replace("list_s = 60", "lsit_s = 60")
+    (tmp_path / "shailoo.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHAILOO_MODEMS", raising=False)
+    with pytest.raises(ValidationError, match="lsit_s"):
+        Settings()

@@ -82,6 +82,31 @@ async def test_messages_waiting_on_the_sim_at_start_are_handed_up_then_deleted(
         await supervisor.stop(task)
 
 
+async def test_a_slow_modem_refusing_concatenation_is_drained_reading_each_pdu_once(
+    tmp_path: Path,
+) -> None:
+    emulator = ModemEmulator(
+        link=str(tmp_path / "slow"), capacities={"SM": 40, "ME": 10}, no_concat=True,
+        latency_ms=5,
+    )  # fmt: skip
+    await emulator.start()
+    for number in range(30):
+        emulator.deliver("+996555123456", f"OP {number} A1")
+    collector = Collector(emulator)
+    settings = dataclasses.replace(FAST, sweep_interval_s=60.0)
+    supervisor = ModemSupervisor(emulator.device, collector, settings)
+    task = asyncio.create_task(supervisor.run())
+    try:
+        await eventually(lambda: all_stored(emulator) == 0)
+        assert len(collector.parts) == 30
+        assert not [c for c in emulator.received_commands if c.startswith("AT+CMGR")]
+        deletes = [c for c in emulator.received_commands if c.startswith("AT+CMGD")]
+        assert deletes == [f"AT+CMGD={n}" for n in range(1, 31)]
+    finally:
+        await supervisor.stop(task)
+        await emulator.stop()
+
+
 async def test_a_new_message_is_handed_up_on_cmti_without_waiting_for_the_sweep(
     emulator: ModemEmulator,
 ) -> None:

@@ -131,6 +131,7 @@ class ModemEmulator:
         self._line_busy = False
         self._waiting: deque[tuple[str, str]] = deque()  # arrivals held while storage is full
         self._reference = 0
+        self._running = asyncio.Lock()  # the command line running (with a latency)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -303,24 +304,42 @@ class ModemEmulator:
         if self.faults.no_concat and ";" in command:
             self._respond(*self.commands.refuse(), self._latency_s(command))
             return
+        if self.faults.latency_ms > 0:
+            self._spawn(self._run_slowly(command))
+            return
         bodies: list[str] = []
         final = "OK"
-        took_s = 0.0
         # V.250: extended commands may be concatenated with ";" (AT+CMGD=1;+CMGD=2); they run in
         # order and the first error ends the line.
-        for number, part in enumerate(command.split(";")):
-            single = part if number == 0 else "AT" + part
-            took_s += self._latency_s(single)
-            fault = self._cms_fault(single)
-            body, final = (
-                ("", f"+CMS ERROR: {fault}")
-                if fault is not None
-                else (self.commands.handle(single))
-            )
-            bodies += [body] if body else []
+        for single in _commands_of(command):
+            final = self._run(single, bodies)
             if final != "OK":
                 break
-        self._respond("\r\n".join(bodies), final, took_s)
+        self._finish(command, bodies, final)
+
+    async def _run_slowly(self, command: str) -> None:
+        # Each command takes effect when it has run, and a modem runs one line at a time.
+        async with self._running:
+            bodies: list[str] = []
+            final = "OK"
+            for single in _commands_of(command):
+                await asyncio.sleep(self._latency_s(single))
+                final = self._run(single, bodies)
+                if final != "OK":
+                    break
+            self._finish(command, bodies, final)
+
+    def _run(self, single: str, bodies: list[str]) -> str:
+        """Run one command of a line, adding its response to ``bodies``; its final code."""
+        fault = self._cms_fault(single)
+        body, final = (
+            ("", f"+CMS ERROR: {fault}") if fault is not None else self.commands.handle(single)
+        )
+        bodies += [body] if body else []
+        return final
+
+    def _finish(self, command: str, bodies: list[str], final: str) -> None:
+        self._respond("\r\n".join(bodies), final)
         if command.upper().startswith("AT+CMGD"):
             self._flush_waiting()
 
@@ -406,3 +425,8 @@ class ModemEmulator:
             await asyncio.sleep(interval or 0.5)
             if interval:
                 self._send(b"\r\n^RSSI:17\r\n\r\n^MODE:5,4\r\n")
+
+
+def _commands_of(line: str) -> list[str]:
+    """``AT+CMGD=1;+CMGD=2`` → ``["AT+CMGD=1", "AT+CMGD=2"]``."""
+    return [part if number == 0 else "AT" + part for number, part in enumerate(line.split(";"))]

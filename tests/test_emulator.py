@@ -4,6 +4,7 @@ listing parser without a crash."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import time
@@ -163,8 +164,11 @@ async def test_latency_delays_each_answer_and_sim_writes_take_longer(tmp_path: P
         write_s = await timed(driver, "AT+CMGD=1")
         assert read_s >= 0.05
         assert write_s >= 0.05 * SIM_WRITE_FACTOR > read_s - 0.02
-        # Each command of a concatenated line takes its own time.
-        assert await timed(driver, "AT+CMGD=2;+CMGD=3") >= 2 * 0.05 * SIM_WRITE_FACTOR
+        # Each command of a concatenated line takes its own time, and takes effect when run.
+        deleting = asyncio.create_task(timed(driver, "AT+CMGD=2;+CMGD=3"))
+        await asyncio.sleep(0.05)
+        assert sorted(emulator.stored("SM")) == [2, 3]
+        assert await deleting >= 2 * 0.05 * SIM_WRITE_FACTOR
         assert emulator.stored("SM") == {}
 
 

@@ -193,7 +193,8 @@ async def arrival_latency(arrivals: int, folder: str, latency_ms: float) -> list
         # +CMTI line, then "+CMGR: 0,,NN" with the PDU and OK
         wire = len('\r\n+CMTI: "SM",1\r\n') + len("\r\n+CMGR: 0,,40\r\n") + len(pdu) + 8
         beyond_line.append(done - sent - line_time(wire) - latency_ms / 1000)
-        while emulator.stored("SM"):
+        # Deleted (in ME, the largest storage) and answered: the modem is idle again.
+        while any(emulator.stored(name) for name in emulator.commands.storages):
             await asyncio.sleep(0.002)
         await asyncio.sleep(0.01)
     await supervisor.stop(task)

@@ -106,6 +106,7 @@ class Run:
 
 async def measure(options: argparse.Namespace, latency_ms: float) -> Run:
     """One gateway against one modem answering each command in ``latency_ms``."""
+    print(f"measuring with a modem taking {latency_ms:g} ms per command...", flush=True)
     with tempfile.TemporaryDirectory(prefix="shailoo-bench-") as folder:
         data = Path(folder)
         db = await Database.open(None, data / "postgres")
@@ -157,7 +158,7 @@ async def measure(options: argparse.Namespace, latency_ms: float) -> Run:
                 before = await processed(connection)
                 sent = time.perf_counter()
                 pdu = emulator.deliver(phone, f"IN {code} A{number % 9 + 1} C2 @ {number}")[0]
-                arrived = await wait_for_messages(connection, before + 1, 30, 0.001)
+                arrived = await wait_for_messages(connection, before + 1, 60, 0.001)
                 wire = len('\r\n+CMTI: "ME",1\r\n') + len("\r\n+CMGR: 0,,40\r\n") + len(pdu) + 8
                 latencies.append(arrived - sent - line_time(wire) - latency_ms / 1000)
             memory = peak_rss_mb(gateway.pid)

@@ -11,9 +11,12 @@ WORKDIR /src
 # What setuptools needs to build shailoo: the metadata, the files it names, the packages.
 COPY pyproject.toml README.md LICENSE ./
 COPY parser/ parser/
+COPY estimates/ estimates/
 COPY modem/ modem/
+COPY store/ store/
 COPY gateway/ gateway/
 COPY api/ api/
+COPY cli/ cli/
 COPY migrations/ migrations/
 # The project, nothing else. With no compiler here, a dependency that has no wheel for this
 # platform fails the build by name rather than halfway through a C build.

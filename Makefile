@@ -26,7 +26,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict parser/ modem/ gateway/ migrations/ api/
+	$(BIN)/mypy --strict parser/ modem/ store/ gateway/ api/ cli/ migrations/ estimates/
+	$(BIN)/python -m tests.layering
 	$(BIN)/hadolint Dockerfile
 
 bench: $(STAMP)
@@ -34,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/modem.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/estimates.py
 
 demo: $(STAMP)
 	$(BIN)/shailoo demo

@@ -1,7 +1,7 @@
 """shailoo's REST API: reports, coverage, tallies and the SMS log for downstream tools.
 
 ``create_app(db, settings)`` builds the FastAPI application; ``shailoo run`` serves it beside the
-gateway and ``shailoo api`` on its own. It reads and writes storage through ``gateway.store`` and
+gateway and ``shailoo api`` on its own. It reads and writes storage through ``store`` and
 never touches a modem: SMS go out through the outbox.
 """
 

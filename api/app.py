@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -12,9 +12,19 @@ from api.auth import TokenCheck
 from api.cache import ResponseCache
 from api.deps import ApiState
 from api.errors import install_error_handlers, strict_query
-from api.routes import admin, checklists, events, health, messages, reports, roster, stats
-from gateway.config import ApiConfig
-from gateway.store.db import Database
+from api.routes import (
+    admin,
+    checklists,
+    estimates,
+    events,
+    health,
+    messages,
+    reports,
+    roster,
+    stats,
+)
+from store.db import Database
+from store.settings import ApiConfig
 
 __all__ = ["api_state", "create_app"]
 
@@ -40,6 +50,7 @@ TAGS = [
     {"name": "reports", "description": "Accepted submissions, and quarantine."},
     {"name": "checklists", "description": "Merged records per observer and form."},
     {"name": "statistics", "description": "Coverage and tallies."},
+    {"name": "estimates", "description": "Quick-count estimates with margins of error."},
     {"name": "roster", "description": "Stations, observers and forms."},
     {"name": "outbox", "description": "Broadcast SMS to observers."},
     {"name": "modems", "description": "Modem health."},
@@ -61,17 +72,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.cache.close()
 
 
-def api_state(db: Database, config: ApiConfig) -> ApiState:
-    """What the routes share: the database, settings, the token cache."""
+def api_state(db: Database, config: ApiConfig, strata: Mapping[str, int] | None = None) -> ApiState:
+    """What the routes share: the database, settings, the token cache; ``strata`` are the
+    settings' frame sizes for the estimates."""
     return ApiState(
         db=db,
         config=config,
         tokens=TokenCheck(db, config.token_cache_s),
         cache=ResponseCache(config.cache_s),
+        strata=dict(strata or {}),
     )
 
 
-def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
+def create_app(
+    db: Database | None, config: ApiConfig | None = None, strata: Mapping[str, int] | None = None
+) -> FastAPI:
     """The API over ``db``; the caller opens and closes the database. With None, the caller
     sets ``app.state.api = api_state(...)`` before the first request (in a lifespan)."""
     config = config or ApiConfig()
@@ -86,8 +101,8 @@ def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     if db is not None:
-        app.state.api = api_state(db, config)
+        app.state.api = api_state(db, config, strata)
     install_error_handlers(app)
-    for module in (messages, reports, checklists, stats, roster, admin, events, health):
+    for module in (messages, reports, checklists, stats, estimates, roster, admin, events, health):
         app.include_router(module.router)
     return app

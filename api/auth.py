@@ -16,8 +16,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from gateway.store.db import Database
-from gateway.store.queries import tokens
+from store.db import Database
+from store.queries import tokens
 
 __all__ = ["Principal", "Scope", "TokenCheck", "make_token", "token_hash"]
 
@@ -118,9 +118,8 @@ class TokenCheck:
         if now - self._touched.get(token_id, -_TOUCH_EVERY_S) < _TOUCH_EVERY_S:
             return
         self._touched[token_id] = now
-        async with self.db.session() as session:
+        async with self.db.transaction() as session:
             await tokens.touch_token(session, token_id)
-            await session.commit()
 
 
 def _prefix(token: str) -> str | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal, Scope, TokenCheck
 from api.cache import ResponseCache
 from api.errors import Forbidden, Unauthorized
-from gateway.config import ApiConfig
-from gateway.store import repository
-from gateway.store.db import Database
 from parser import Deployment
+from store import repository
+from store.db import Database
+from store.settings import ApiConfig
 
 __all__ = [
     "ApiState",
@@ -41,6 +41,7 @@ class ApiState:
     cache: ResponseCache
     forms: Deployment | None = None
     forms_read: float = 0.0
+    strata: Mapping[str, int] = field(default_factory=dict)  # settings' frame sizes
 
 
 def _state(request: Request) -> ApiState:
@@ -52,12 +53,14 @@ StateDep = Annotated[ApiState, Depends(_state)]
 
 
 async def _session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    # The session is the caller's: routes that write commit themselves; others only read.
-    async with state.db.session() as session:
+    # The one place a request's work is committed: when the route returns, before the response
+    # is sent (scope "function"), so a failed commit is the request's error. A route that
+    # raises is rolled back. Routes never commit themselves.
+    async with state.db.transaction() as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:

@@ -13,7 +13,7 @@ yesterday (UTC+6, so that coverage "as of now" sees them all); 2% are quarantine
 messages go in with binary COPY (``copy_records_to_table``) on raw asyncpg connections, their
 secondary indexes dropped first and rebuilt after from the definitions read back from the
 catalogue, so the schema stays the migrations' one. The reports go first, since the running
-tallies (``gateway.store.tallies.rebuild_tallies``, the longest step) wait for them, and the
+tallies (``store.tallies.rebuild_tallies``, the longest step) wait for them, and the
 rest overlaps: the foreign key from reports to messages is dropped meanwhile and added back,
 checked, at the end. Then the sequences, and VACUUM ANALYZE, so that autovacuum does not wake up
 in the middle of the measurements.
@@ -87,12 +87,12 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from api.auth import make_token, token_hash  # noqa: E402
 from api.responses import encode_cursor  # noqa: E402
 from gateway.simulation import ElectionDay, generate_roster  # noqa: E402
-from gateway.store import repository  # noqa: E402
-from gateway.store.db import Database  # noqa: E402
-from gateway.store.migrate import upgrade  # noqa: E402
-from gateway.store.queries import tokens  # noqa: E402
-from gateway.store.tallies import rebuild_tallies  # noqa: E402
 from parser import Deployment, Form, load_forms, parse_message, to_json  # noqa: E402
+from store import repository  # noqa: E402
+from store.db import Database  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
+from store.queries import tokens  # noqa: E402
+from store.tallies import rebuild_tallies  # noqa: E402
 
 FORMS = HERE.parent / "examples" / "forms" / "presidential.yaml"
 SHAILOO = str(Path(sys.executable).parent / "shailoo")
@@ -143,7 +143,7 @@ FOREIGN_KEYS = """
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
 WHERE contype = 'f' AND conrelid = $1::regclass AND confrelid = $2::regclass
 """
-# The page /reports?station=... reads (gateway.store.queries.reports), for its plan.
+# The page /reports?station=... reads (store.queries.reports), for its plan.
 STATION_PAGE = """
 SELECT report.*, coalesce(station.region, '') AS region
 FROM reports AS report LEFT JOIN stations AS station ON station.code = report.station_code

@@ -41,11 +41,11 @@ import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from gateway.simulation import ElectionDay, generate_roster  # noqa: E402
-from gateway.store import repository  # noqa: E402
-from gateway.store.db import Database  # noqa: E402
-from gateway.store.migrate import upgrade  # noqa: E402
 from modem.emulator import DEFAULT_BAUD, Faults, ModemEmulator  # noqa: E402
 from parser import load_forms  # noqa: E402
+from store import repository  # noqa: E402
+from store.db import Database  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
 
 FORMS = HERE.parent / "examples" / "forms" / "presidential.yaml"
 SHAILOO = str(Path(sys.executable).parent / "shailoo")

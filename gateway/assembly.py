@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.store.models import InboundPartRow
+from store.models import InboundPartRow
 
 __all__ = ["Assembled", "assemble"]
 

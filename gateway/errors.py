@@ -1,21 +1,18 @@
 """What the gateway raises::
 
 GatewayError        base
-├── ConfigError     settings, forms or database not usable as they are; says what to do
 └── RosterError     a roster file with mistakes (``.problems``: line numbers and sentences)
+
+Settings, forms and database problems are the data layer's ``store.errors.ConfigError``.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "GatewayError", "RosterError"]
+__all__ = ["GatewayError", "RosterError"]
 
 
 class GatewayError(Exception):
     """Base of the gateway's own errors."""
-
-
-class ConfigError(GatewayError):
-    """Something in the settings, forms or database must be fixed first; the message says how."""
 
 
 class RosterError(GatewayError):

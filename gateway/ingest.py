@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from gateway.spool import Spool
-from gateway.store import repository
-from gateway.store.db import Database
 from modem.records import InboundPart
+from store import repository
+from store.db import Database
 
 __all__ = ["DATABASE_DOWN", "Ingest", "part_record"]
 
@@ -67,9 +67,8 @@ class Ingest:
         safe to delete them from the SIM."""
         records = [part_record(modem_imsi, part) for part in parts]
         try:
-            async with asyncio.timeout(WRITE_TIMEOUT_S), self.db.session() as session:
+            async with asyncio.timeout(WRITE_TIMEOUT_S), self.db.transaction() as session:
                 await repository.insert_parts(session, records)
-                await session.commit()
         except DATABASE_DOWN as exc:
             await asyncio.to_thread(self.spool.append, records)
             _LOGGER.warning(
@@ -98,9 +97,8 @@ class Ingest:
         return len(records)
 
     async def _insert(self, records: list[dict[str, Any]]) -> None:
-        async with asyncio.timeout(WRITE_TIMEOUT_S * 4), self.db.session() as session:
+        async with asyncio.timeout(WRITE_TIMEOUT_S * 4), self.db.transaction() as session:
             await repository.insert_parts(session, records)
-            await session.commit()
 
     async def _insert_one_by_one(self, records: list[dict[str, Any]]) -> None:
         """Each record alone; one the database refuses is set aside (kept), not retried forever."""

@@ -14,13 +14,12 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from gateway.config import RepliesConfig
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.models import Message, OutboxMessage
-from modem.backend import ModemBackend
+from modem.backend import ModemBackend, ModemState
 from modem.errors import CMSError, ModemError, PDUError
-from modem.supervisor import ModemState
+from store import repository
+from store.db import Database
+from store.models import Message, OutboxMessage
+from store.settings import RepliesConfig
 
 __all__ = ["OutboxSender"]
 
@@ -54,7 +53,7 @@ class OutboxSender:
 
     async def _send_next(self, ready: Mapping[str, ModemBackend]) -> bool:
         """Claim one due row, send it, commit: a crash repeats at most this one SMS."""
-        async with self.db.session() as session:
+        async with self.db.transaction() as session:
             rows = await repository.claim_due_outbox(session, list(ready), 1)
             for row in rows:
                 modem = ready.get(row.modem_imsi or "") or next(iter(ready.values()))
@@ -64,7 +63,6 @@ class OutboxSender:
                     session.add(entry)
                     await session.flush()
                     await repository.record_events(session, [("message", entry.id)])
-            await session.commit()
         return bool(rows)
 
     async def _send(self, row: OutboxMessage, modem: ModemBackend) -> None:

@@ -21,12 +21,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.assembly import Assembled, assemble
-from gateway.config import Settings
-from gateway.metrics import PIPELINE_LATENCY
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.models import Checklist, Message, Observer, OutboxMessage, Report
-from gateway.store.tallies import Cells, add_cells
 from parser import (
     Deployment,
     ErrorCode,
@@ -36,6 +30,12 @@ from parser import (
     parse_message,
     to_json,
 )
+from store import repository
+from store.db import Database
+from store.metrics import PIPELINE_LATENCY
+from store.models import Checklist, Message, Observer, OutboxMessage, Report
+from store.settings import Settings
+from store.tallies import Cells, add_cells
 
 __all__ = ["Pipeline", "can_reply_to"]
 
@@ -87,7 +87,7 @@ class Pipeline:
     async def process_pending(self, modems: Sequence[str]) -> int:
         """Assemble and process what is ready for ``modems``; how many messages were made."""
         now = datetime.now(UTC)
-        async with self.db.session() as session:
+        async with self.db.transaction() as session:
             rows = await repository.claim_unassembled(session, modems)
             ready = assemble(rows, now, timedelta(seconds=self.settings.incomplete_after_s))
             # Lookups are made once per batch, not per message; flushes only where an id is due.
@@ -96,7 +96,6 @@ class Pipeline:
                 for message in ready:
                     self._process(session, message, batch)
             await self._finish(session, batch)
-            await session.commit()
         _observe_latency(ready)
         return len(ready)
 

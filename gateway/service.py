@@ -17,13 +17,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
-from gateway.config import ModemConfig, Settings
 from gateway.ingest import DATABASE_DOWN, Ingest
 from gateway.outbox import OutboxSender
 from gateway.pipeline import Pipeline
 from gateway.spool import Spool
-from gateway.store import repository
-from gateway.store.db import Database
 from modem.backend import ModemBackend
 from modem.driver import Timeouts
 from modem.errors import SIMError
@@ -32,6 +29,9 @@ from modem.records import InboundPart
 from modem.sms import ModemSettings
 from modem.supervisor import ModemSupervisor, SupervisorSettings
 from parser import Deployment
+from store import repository
+from store.db import Database
+from store.settings import ModemConfig, Settings
 
 __all__ = ["Gateway", "supervisor_settings"]
 
@@ -151,7 +151,7 @@ class Gateway:
                 await self._save_status()
 
     async def _save_status(self) -> None:
-        async with self.db.session() as session:
+        async with self.db.transaction() as session:
             for supervisor in self.supervisors:
                 identity = supervisor.identity
                 if identity is None:
@@ -170,7 +170,6 @@ class Gateway:
                     label="",
                     status=status,
                 )
-            await session.commit()
 
 
 @contextlib.asynccontextmanager

@@ -1,6 +1,6 @@
 """Alembic environment: migrations run on a connection shailoo hands over, or on their own.
 
-``gateway.store.migrate`` passes an open (sync-facing) connection in ``config.attributes``; the
+``store.migrate`` passes an open (sync-facing) connection in ``config.attributes``; the
 ``alembic`` command line instead gives ``sqlalchemy.url`` and this file opens an async engine.
 """
 
@@ -12,8 +12,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway.store.db import async_url
-from gateway.store.models import Base
+from store.db import async_url
+from store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,12 +8,28 @@ after that returns, sends SMS, and reports identity and health.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from modem.records import ModemIdentity, ModemStatus
-from modem.supervisor import HandUp, ModemState
+from modem.records import InboundPart, ModemIdentity, ModemStatus
 
-__all__ = ["HandUp", "ModemBackend"]
+__all__ = ["HAND_UP_BATCH", "HandUp", "ModemBackend", "ModemState"]
+
+HandUp = Callable[[list[InboundPart]], Awaitable[None]]
+"""Takes parts and returns once they are safe (committed): only then are they deleted."""
+
+HAND_UP_BATCH = 200  # parts per hand-up (one commit) when many wait
+
+
+class ModemState(enum.Enum):
+    """Where the supervisor is."""
+
+    STARTING = "starting"
+    READY = "ready"
+    BACKING_OFF = "backing off"
+    FAILED = "failed"  # the SIM needs a person (PUK, wrong PIN)
+    STOPPED = "stopped"
 
 
 class ModemBackend(Protocol):

@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 
 import gammu
 
+from modem.backend import HAND_UP_BATCH, HandUp, ModemState
 from modem.errors import (
     ATTimeout,
     CMEError,
@@ -51,8 +52,7 @@ from modem.errors import (
 from modem.network import encode_address, is_gsm7
 from modem.records import InboundPart, ModemIdentity, ModemStatus, StorageUse, StoredPDU
 from modem.sms import to_part
-from modem.supervision import ModemState, Supervised
-from modem.supervisor import HAND_UP_BATCH, HandUp
+from modem.supervision import Supervised
 
 __all__ = [
     "GammuBackend",

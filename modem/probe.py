@@ -3,7 +3,7 @@
 Pure modem side, nothing printed: ``probe_device`` opens the port with ``ATDriver``, asks what a
 tech person would ask by hand in minicom, and turns each answer into a ``Check`` (ok, warn or
 fail; the value seen; what to do when it is not ok). ``scan`` knocks on every candidate serial
-device and says which answer ``AT``. ``gateway/cli/probe.py`` renders both.
+device and says which answer ``AT``. ``cli/probe.py`` renders both.
 
 Every await is bounded by a ``ProbeTimeouts`` field: opening by ``open_s``, the first ``AT`` by
 ``answer_s``, every other command by ``command_s``, the test SMS by ``send_s``. A modem that
@@ -34,7 +34,7 @@ from modem.at import Completed
 from modem.driver import ATDriver, Timeouts
 from modem.errors import ATCommandError, ATTimeout, CMEError, CMSError, ModemConnectionError
 from modem.records import StorageUse
-from modem.sms import _NEW_MESSAGE_INDICATIONS, ModemSMS
+from modem.sms import NEW_MESSAGE_INDICATIONS, ModemSMS
 
 __all__ = [
     "CANDIDATE_GLOBS",
@@ -461,7 +461,7 @@ async def _pdu_mode(session: _Session) -> list[Check]:
 
 async def _indications(session: _Session) -> list[Check]:
     # The same settings, in the same order, as ModemSMS.initialize tries.
-    for setting in _NEW_MESSAGE_INDICATIONS:
+    for setting in NEW_MESSAGE_INDICATIONS:
         if await session.accepted(f"AT+CNMI={setting}"):
             return [Check(Status.OK, "+CMTI notices", f"AT+CNMI={setting} accepted")]
     return [Check(

@@ -20,7 +20,7 @@ from modem.errors import ATCommandError, ATTimeout, CMEError, PDUError, SIMError
 from modem.pdu import decode_pdu, submit_pdus
 from modem.records import InboundPart, ModemIdentity, ModemStatus, StorageUse, StoredPDU
 
-__all__ = ["ModemSMS", "ModemSettings", "to_part"]
+__all__ = ["NEW_MESSAGE_INDICATIONS", "ModemSMS", "ModemSettings", "to_part"]
 
 _LOGGER = logging.getLogger(__name__)
 _LISTING = re.compile(r"\+CMG[LR]: *(?:(\d+) *,)? *(\d+) *,[^,]*, *(\d+)")
@@ -29,7 +29,8 @@ _NUMBERS = re.compile(r"\d+")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _REGISTRATION = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown",
                  5: "roaming"}  # fmt: skip
-_NEW_MESSAGE_INDICATIONS = ("2,1,0,2,0", "2,1,0,0,0", "1,1,0,0,0")
+NEW_MESSAGE_INDICATIONS = ("2,1,0,2,0", "2,1,0,0,0", "1,1,0,0,0")
+"""``AT+CNMI`` settings to try in turn: new messages stored and announced with ``+CMTI``."""
 _DELETES_PER_LINE = 16  # "AT+CMGD=123;..." stays well under the 256 characters modems accept
 
 
@@ -119,7 +120,7 @@ class ModemSMS:
 
     async def _enable_indications(self) -> None:
         # Store and notify (+CMTI); never routed +CMT, which is lost if we are not listening.
-        for setting in _NEW_MESSAGE_INDICATIONS:
+        for setting in NEW_MESSAGE_INDICATIONS:
             try:
                 await self.driver.command(f"AT+CNMI={setting}")
                 return

@@ -11,26 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 from abc import ABC, abstractmethod
 
+from modem.backend import ModemState
 from modem.errors import ModemError, SIMError
 from modem.records import ModemIdentity, ModemStatus
 
-__all__ = ["ModemState", "Supervised"]
+__all__ = ["Supervised"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class ModemState(enum.Enum):
-    """Where the supervisor is."""
-
-    STARTING = "starting"
-    READY = "ready"
-    BACKING_OFF = "backing off"
-    FAILED = "failed"  # the SIM needs a person (PUK, wrong PIN)
-    STOPPED = "stopped"
 
 
 class Supervised(ABC):

@@ -15,25 +15,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from modem.at import Unsolicited
+from modem.backend import HAND_UP_BATCH, HandUp, ModemState
 from modem.driver import ATDriver, Timeouts
 from modem.errors import ATCommandError, ATTimeout, ModemConnectionError
 from modem.records import InboundPart, StoredPDU
 from modem.sms import ModemSettings, ModemSMS, to_part
-from modem.supervision import ModemState, Supervised
+from modem.supervision import Supervised
 
-__all__ = ["HandUp", "ModemState", "ModemSupervisor", "SupervisorSettings"]
+__all__ = ["ModemSupervisor", "SupervisorSettings"]
 
 _LOGGER = logging.getLogger(__name__)
 
-HandUp = Callable[[list[InboundPart]], Awaitable[None]]
-"""Takes parts and returns once they are safe (committed): only then are they deleted."""
 _LINK_LOST = Unsolicited("(link lost)")
 _STORED_NOTICES = ("+CMTI", "+CDSI")
-HAND_UP_BATCH = 200  # parts per hand-up (one commit) when many wait
 
 
 @dataclass(frozen=True, slots=True)

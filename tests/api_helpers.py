@@ -9,14 +9,14 @@ import httpx
 
 from api import create_app
 from api.auth import make_token, token_hash
-from gateway.config import ApiConfig, Settings
 from gateway.ingest import Ingest
 from gateway.pipeline import Pipeline
 from gateway.spool import Spool
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.queries import tokens
 from parser import Deployment
+from store import repository
+from store.db import Database
+from store.queries import tokens
+from store.settings import ApiConfig, Settings
 from tests.test_pipeline import IMSI, parts_of
 
 STATIONS = [

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import settings
 from sqlalchemy.engine import make_url
 
-from gateway.store.db import Database, embedded_server_url
-from gateway.store.migrate import upgrade
 from modem.emulator import ModemEmulator
 from parser import Deployment, load_forms
+from store.db import Database, embedded_server_url
+from store.migrate import upgrade
 
 # No per-example deadline: CI machines are shared and timing is bench/'s job, not the tests'.
 settings.register_profile("shailoo", deadline=None, print_blob=True)

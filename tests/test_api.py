@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.serve import bind, serve
-from gateway.store.db import Database
+from cli.serve import bind, serve
 from parser import Deployment
+from store.db import Database
 from tests.api_helpers import Api, open_api
 
 
@@ -307,7 +307,7 @@ async def test_tallies_count_options_and_integers_and_leave_out_quarantine(api) 
 
 
 async def test_rebuilt_tallies_equal_the_running_ones(api, demo) -> None:
-    from gateway.store.tallies import rebuild_tallies
+    from store.tallies import rebuild_tallies
 
     await api.receive("OP 1234 A1 B250 C12 D10")
     await api.receive("OP 5678 A2 B300 C2", observer="5678", reference=2)
@@ -404,7 +404,7 @@ async def test_a_broadcast_queues_one_sms_per_observer_and_is_rate_limited(api) 
 
 
 async def test_modems_show_what_the_gateway_last_reported(api) -> None:
-    from gateway.store import repository
+    from store import repository
 
     async with api.db.session() as session:
         await repository.upsert_modem(session, imsi="437050000000001", imei="35000", label="",

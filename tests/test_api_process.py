@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.store.db import Database
 from modem.emulator import ModemEmulator
+from store.db import Database
 from tests.api_helpers import make_token_of
 from tests.proxy import DatabaseProxy
 from tests.test_gateway_process import DEMO_FORMS, eventually

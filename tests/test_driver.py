@@ -71,9 +71,12 @@ async def test_initialisation_tolerates_echo_on_or_off(
     driver: ATDriver, emulator: ModemEmulator
 ) -> None:
     emulator.commands.echo = False
-    await ModemSMS(driver).initialize()
+    quiet = await ModemSMS(driver).initialize()
     emulator.commands.echo = True
-    await ModemSMS(driver).initialize()
+    echoing = await ModemSMS(driver).initialize()
+    assert quiet == echoing
+    assert quiet.imsi == "437051234567890"
+    assert emulator.commands.echo is False  # switched off again, whatever it was
 
 
 async def test_a_configured_storage_is_used_instead_of_the_largest(

@@ -20,8 +20,7 @@ from sqlalchemy import func, select
 
 from gateway.ingest import Ingest
 from gateway.spool import Spool
-from gateway.store.db import Database
-from gateway.store.models import InboundPartRow
+from modem.backend import ModemState
 from modem.emulator import ModemEmulator
 from modem.errors import (
     ATTimeout,
@@ -44,7 +43,9 @@ from modem.network import deliver_pdus
 from modem.pdu import decode_pdu
 from modem.records import InboundPart, StoredPDU
 from modem.sms import to_part
-from modem.supervisor import ModemState
+from store.db import Database
+from store.models import InboundPartRow
+from tests.helpers import Collector, all_stored, eventually, on_the_modem
 
 FAST = GammuSettings(
     poll_interval_s=0.1, status_interval_s=1.0, backoff_first_s=0.05, backoff_max_s=0.2,
@@ -73,25 +74,6 @@ def gammu_read(pdu_hex: str, location: int = 1) -> dict[str, Any]:
     """The message as ``GetNextSMS`` returns it (the same decoder, plus where it is)."""
     return {**gammu.DecodePDU(bytes.fromhex(pdu_hex)), "Memory": "SM", "Location": location,
             "State": "UnRead"}  # fmt: skip
-
-
-class Collector:
-    """A hand-up that records parts, checking each is still stored when it is handed up."""
-
-    def __init__(self, still_stored: Callable[[InboundPart], bool]) -> None:
-        self.still_stored = still_stored
-        self.parts: list[InboundPart] = []
-        self.fail = False
-
-    async def __call__(self, parts: list[InboundPart]) -> None:
-        for part in parts:  # a stored message is deleted only after this returns
-            assert self.still_stored(part), part
-        if self.fail:
-            raise RuntimeError("database down")
-        self.parts.extend(parts)
-
-    def texts(self) -> Counter[str]:
-        return Counter(part.text for part in self.parts)
 
 
 class DummyPhone:
@@ -127,24 +109,6 @@ def dummy(tmp_path: Path) -> DummyPhone:
     root = tmp_path / "phone"
     root.mkdir()
     return DummyPhone(root)
-
-
-def on_the_modem(emulator: ModemEmulator) -> Callable[[InboundPart], bool]:
-    def holds(part: InboundPart) -> bool:
-        stored = [*emulator.stored("SM").values(), *emulator.stored("ME").values()]
-        return part.pdu_hex in [sms.pdu_hex for sms in stored]
-
-    return holds
-
-
-def all_stored(emulator: ModemEmulator) -> int:
-    return sum(len(emulator.stored(name)) for name in emulator.commands.storages)
-
-
-async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():  # noqa: ASYNC110  # polls what the code under test changes
-            await asyncio.sleep(0.02)
 
 
 @pytest.fixture

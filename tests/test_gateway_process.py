@@ -13,18 +13,19 @@ import os
 import random
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.models import InboundPartRow, Message, Report
 from modem.emulator import ModemEmulator
+from store import repository
+from store.db import Database
+from store.models import InboundPartRow, Message, Report
 from tests.conftest import DEMO_FORMS
+from tests.helpers import eventually
 from tests.proxy import DatabaseProxy
 
 SHAILOO = str(Path(sys.executable).parent / "shailoo")
@@ -70,12 +71,6 @@ class GatewayProcess:
 async def count(db: Database, model: type, *where: object) -> int:
     async with db.session() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-async def eventually(condition: Callable[[], object], timeout_s: float) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not await condition():  # type: ignore[misc]  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
 
 
 async def register_observers(db: Database, how_many: int, first: int = 1000) -> list[str]:
@@ -195,17 +190,17 @@ async def test_killed_at_random_moments_every_message_is_stored_exactly_once(
     async def all_processed() -> bool:
         return await count(database, Message, Message.direction == "in") >= observers
 
-    await eventually(all_processed, 90)
+    await eventually(all_processed, 90, interval_s=0.2)
 
     async def last_start_is_up() -> bool:  # SIGTERM before Python runs our code is a kill
         return backend.up_marker in big_emulator.received_commands[last_start:]
 
-    await eventually(last_start_is_up, 30)
+    await eventually(last_start_is_up, 30, interval_s=0.2)
 
     async def sim_emptied() -> bool:  # deletes follow the commit: the last may still be due
         return nothing_stored(big_emulator)
 
-    await eventually(sim_emptied, 30)
+    await eventually(sim_emptied, 30, interval_s=0.2)
     assert await gateway.stop() == 0
     assert await count(database, InboundPartRow) == pdus  # every part, once
     assert await count(database, Message, Message.direction == "in") == observers
@@ -229,21 +224,21 @@ async def test_a_database_outage_mid_burst_loses_nothing_and_doubles_nothing(
         async def first_burst_in() -> bool:
             return await count(database, Message, Message.direction == "in") >= 40
 
-        await eventually(first_burst_in, 60)
+        await eventually(first_burst_in, 60, interval_s=0.2)
         proxy.cut()
         pdus += deliver_day(big_emulator, phones[40:], first=1040)
 
         async def sim_emptied() -> bool:  # parts went to the spool, so the SIM is freed
             return nothing_stored(big_emulator)
 
-        await eventually(sim_emptied, 60)
+        await eventually(sim_emptied, 60, interval_s=0.2)
         assert (tmp_path / "spool.jsonl").stat().st_size > 0
         proxy.restore()
 
         async def all_in() -> bool:
             return await count(database, Message, Message.direction == "in") >= 120
 
-        await eventually(all_in, 60)
+        await eventually(all_in, 60, interval_s=0.2)
         assert await count(database, InboundPartRow) == pdus
         assert await count(database, Report) == 120
         assert (tmp_path / "spool.jsonl").read_text() == ""
@@ -272,7 +267,7 @@ async def test_two_gateways_share_one_database_each_with_its_own_modem(
         async def all_in() -> bool:
             return await count(database, Message, Message.direction == "in") >= 80
 
-        await eventually(all_in, 60)
+        await eventually(all_in, 60, interval_s=0.2)
         assert await count(database, InboundPartRow) == pdus
         assert await count(database, Report) == 80
         assert (
@@ -317,7 +312,7 @@ async def test_one_modem_failing_never_stops_the_others(tmp_path: Path, database
         async def all_in() -> bool:
             return await count(database, Message, Message.direction == "in") >= 10
 
-        await eventually(all_in, 60)
+        await eventually(all_in, 60, interval_s=0.2)
         assert await gateway.stop() == 0
         assert not any(c.startswith("AT+CPIN=") for c in locked.received_commands)
     finally:

@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from gateway.config import RepliesConfig
 from gateway.outbox import OutboxSender
-from gateway.store.db import Database
-from gateway.store.models import Message, OutboxMessage
 from modem.emulator import ModemEmulator
 from modem.pdu import decode_pdu
 from modem.records import InboundPart
 from modem.supervisor import ModemSupervisor, SupervisorSettings
+from store.db import Database
+from store.models import Message, OutboxMessage
+from store.settings import RepliesConfig
 
 IMSI = "437051234567890"
 

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from packaging.specifiers import SpecifierSet
 
-from gateway.config import ApiConfig, Settings
+from store.settings import ApiConfig, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"

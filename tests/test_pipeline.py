@@ -12,13 +12,17 @@ import gammu
 import pytest
 from sqlalchemy import select
 
-from gateway.config import Settings
 from gateway.ingest import Ingest, part_record
 from gateway.pipeline import Pipeline, can_reply_to
 from gateway.spool import Spool
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.models import (
+from modem.gammu_backend import part_from_gammu
+from modem.network import deliver_pdus
+from modem.records import InboundPart, StoredPDU
+from modem.sms import to_part
+from parser import Deployment
+from store import repository
+from store.db import Database
+from store.models import (
     Checklist,
     ChecklistChange,
     InboundPartRow,
@@ -26,11 +30,7 @@ from gateway.store.models import (
     OutboxMessage,
     Report,
 )
-from modem.gammu_backend import part_from_gammu
-from modem.network import deliver_pdus
-from modem.records import InboundPart, StoredPDU
-from modem.sms import to_part
-from parser import Deployment
+from store.settings import Settings
 
 IMSI = "437051234567890"
 PHONE = "+996555123456"

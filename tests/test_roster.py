@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from gateway.errors import RosterError
 from gateway.roster import read_roster
-from gateway.store.db import Database
-from gateway.store.models import Observer, Station
+from store.db import Database
+from store.models import Observer, Station
 
 SHAILOO = str(Path(sys.executable).parent / "shailoo")
 

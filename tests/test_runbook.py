@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.store.db import Database
 from modem.emulator import ModemEmulator
 from modem.pdu import decode_pdu
+from store.db import Database
 from tests.test_api_process import free_port
 
 ROOT = Path(__file__).parent.parent

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 
-from gateway.store import repository
-from gateway.store.db import Database
-from gateway.store.migrate import current_revision, downgrade, head_revision, upgrade
-from gateway.store.models import InboundPartRow
+from store import repository
+from store.db import Database
+from store.migrate import current_revision, downgrade, head_revision, upgrade
+from store.models import InboundPartRow
 
 
 def a_part(pdu: str = "0791AB", **changes: object) -> dict[str, object]:

@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from gateway.config import Settings
 from gateway.service import supervisor_settings
+from store.settings import Settings
+from modem.backend import ModemState
 from modem.driver import Timeouts
 from modem.emulator import Faults, ModemEmulator
-from modem.records import InboundPart
-from modem.supervisor import ModemState, ModemSupervisor, SupervisorSettings
+from modem.supervisor import ModemSupervisor, SupervisorSettings
+from tests.helpers import Collector, all_stored, eventually, on_the_modem
 
 FAST = SupervisorSettings(
     sweep_interval_s=0.3, watchdog_idle_s=0.2, watchdog_failures=2, status_interval_s=1.0,
@@ -26,30 +27,9 @@ FAST = SupervisorSettings(
 )  # fmt: skip
 
 
-class Collector:
-    """A hand-up that records parts and checks each is still on the SIM when handed up."""
-
-    def __init__(self, emulator: ModemEmulator) -> None:
-        self.emulator = emulator
-        self.parts: list[InboundPart] = []
-        self.fail = False
-
-    async def __call__(self, parts: list[InboundPart]) -> None:
-        for part in parts:
-            if part.index >= 0:  # a stored message is deleted only after this returns
-                stored = self.emulator.stored(part.storage).values()
-                assert part.pdu_hex in [s.pdu_hex for s in stored]
-        if self.fail:
-            raise RuntimeError("database down")
-        self.parts.extend(parts)
-
-    def texts(self) -> Counter[str]:
-        return Counter(part.text for part in self.parts)
-
-
 @pytest.fixture
 async def running(emulator: ModemEmulator) -> AsyncIterator[tuple[ModemSupervisor, Collector]]:
-    collector = Collector(emulator)
+    collector = Collector(on_the_modem(emulator))
     supervisor = ModemSupervisor(emulator.device, collector, FAST)
     task = asyncio.create_task(supervisor.run())
     await supervisor.wait_ready(5.0)
@@ -57,22 +37,12 @@ async def running(emulator: ModemEmulator) -> AsyncIterator[tuple[ModemSuperviso
     await supervisor.stop(task)
 
 
-async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():  # noqa: ASYNC110  # polls what the code under test changes
-            await asyncio.sleep(0.02)
-
-
-def all_stored(emulator: ModemEmulator) -> int:
-    return sum(len(emulator.stored(name)) for name in emulator.commands.storages)
-
-
 async def test_messages_waiting_on_the_sim_at_start_are_handed_up_then_deleted(
     emulator: ModemEmulator,
 ) -> None:
     emulator.deliver("+996555123456", "OP 1234 A1")
     emulator.deliver("+996555123457", "Ж" * 100)
-    collector = Collector(emulator)
+    collector = Collector(on_the_modem(emulator))
     supervisor = ModemSupervisor(emulator.device, collector, FAST)
     task = asyncio.create_task(supervisor.run())
     try:
@@ -92,7 +62,7 @@ async def test_a_slow_modem_refusing_concatenation_is_drained_reading_each_pdu_o
     await emulator.start()
     for number in range(30):
         emulator.deliver("+996555123456", f"OP {number} A1")
-    collector = Collector(emulator)
+    collector = Collector(on_the_modem(emulator))
     settings = dataclasses.replace(FAST, sweep_interval_s=60.0)
     supervisor = ModemSupervisor(emulator.device, collector, settings)
     task = asyncio.create_task(supervisor.run())
@@ -110,7 +80,7 @@ async def test_a_slow_modem_refusing_concatenation_is_drained_reading_each_pdu_o
 async def test_a_new_message_is_handed_up_on_cmti_without_waiting_for_the_sweep(
     emulator: ModemEmulator,
 ) -> None:
-    collector = Collector(emulator)
+    collector = Collector(on_the_modem(emulator))
     settings = dataclasses.replace(FAST, sweep_interval_s=60.0)
     supervisor = ModemSupervisor(emulator.device, collector, settings)
     task = asyncio.create_task(supervisor.run())
@@ -180,7 +150,7 @@ async def test_arrivals_wait_at_the_network_while_storage_is_full(
 ) -> None:
     small = ModemEmulator(link=emulator.device + "-small", capacities={"SM": 3})
     await small.start()
-    collector = Collector(small)
+    collector = Collector(on_the_modem(small))
     supervisor = ModemSupervisor(small.device, collector, FAST)
     try:
         for number in range(8):
@@ -211,7 +181,7 @@ async def test_a_routed_cmt_is_handed_up_at_once(
 async def test_a_sim_that_needs_its_puk_stops_the_supervisor_for_good(tmp_path: Path) -> None:
     emulator = ModemEmulator(link=str(tmp_path / "puk"), puk_required=True)
     await emulator.start()
-    supervisor = ModemSupervisor(emulator.device, Collector(emulator), FAST)
+    supervisor = ModemSupervisor(emulator.device, Collector(on_the_modem(emulator)), FAST)
     try:
         with pytest.raises(Exception, match="PUK"):
             await asyncio.wait_for(supervisor.run(), timeout=5.0)
@@ -229,7 +199,7 @@ async def test_unplugging_in_the_middle_of_a_listing_loses_nothing(tmp_path: Pat
     texts = {f"OP {1000 + number} A1 " + "x" * 120 for number in range(40)}
     for text in sorted(texts):
         emulator.deliver("+996555123456", text)
-    collector = Collector(emulator)
+    collector = Collector(on_the_modem(emulator))
     supervisor = ModemSupervisor(emulator.device, collector, FAST)
     task = asyncio.create_task(supervisor.run())
     try:

@@ -21,8 +21,8 @@ from api.schemas.admin import (
     TokenOut,
 )
 from api.schemas.common import Cursor, Limit
-from gateway.store.queries import outbox, roster, status, tokens
-from gateway.store.queries.filters import Page
+from store.queries import outbox, roster, status, tokens
+from store.queries.filters import Page
 
 __all__ = ["modem_view", "router"]
 
@@ -55,7 +55,6 @@ async def broadcast(
     made = await outbox.add_broadcast(
         session, body.text, audience, [phone for _, phone in chosen], who.name
     )
-    await session.commit()
     return json_response({"id": made.id, "recipients": made.recipients, "audience": audience}, 202)
 
 
@@ -86,7 +85,6 @@ async def list_tokens(session: SessionDep, who: Admin) -> Response:
 async def create_token(session: SessionDep, who: Admin, body: TokenIn) -> Response:
     token, prefix = make_token()
     row = await tokens.add_token(session, body.name, body.scope, prefix, token_hash(token))
-    await session.commit()
     return json_response({
         "id": row.id, "name": row.name, "scope": row.scope, "prefix": row.prefix,
         "created_at": row.created_at, "last_used_at": None, "revoked_at": None, "token": token,
@@ -103,7 +101,6 @@ async def revoke_token(
 ) -> Response:  # fmt: skip
     if not await tokens.revoke_token(session, str(token_id)):
         raise NotFound(f"no live token {token_id}")
-    await session.commit()
     state.tokens.forget()
     return Response(status_code=204)
 

@@ -31,8 +31,8 @@ from api.schemas.common import (
     Until,
 )
 from api.schemas.reports import ChecklistPage, ChecklistVersion
-from gateway.store.queries import reports
-from gateway.store.queries.filters import Page, ReportFilter
+from store.queries import reports
+from store.queries.filters import Page, ReportFilter
 
 __all__ = ["router"]
 

@@ -14,7 +14,7 @@ from api.auth import Principal, Scope
 from api.deps import ApiState, StateDep, require
 from api.errors import ERROR_RESPONSES
 from api.responses import mask_phone
-from gateway.store.queries import events
+from store.queries import events
 
 __all__ = ["router"]
 

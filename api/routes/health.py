@@ -17,8 +17,8 @@ from api.errors import ERROR_RESPONSES, described
 from api.responses import json_response
 from api.routes.admin import modem_view
 from api.schemas.admin import HealthOut, ReadyOut
-from gateway.metrics import REGISTRY
-from gateway.store.queries import outbox, status
+from store.metrics import REGISTRY
+from store.queries import outbox, status
 
 __all__ = ["router"]
 

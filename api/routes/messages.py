@@ -35,8 +35,8 @@ from api.schemas.common import (
     Until,
 )
 from api.schemas.messages import MessageDetail, MessagePage
-from gateway.store.queries import messages
-from gateway.store.queries.filters import MessageFilter, Page
+from store.queries import messages
+from store.queries.filters import MessageFilter, Page
 
 __all__ = ["router"]
 

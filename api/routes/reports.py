@@ -31,11 +31,11 @@ from api.schemas.common import (
     Until,
 )
 from api.schemas.reports import QuarantineRequest, ReportDetail, ReportPage
-from gateway.store import repository
-from gateway.store.queries import reports
-from gateway.store.queries.filters import Page, ReportFilter
-from gateway.store.tallies import Cells, add_cells, remove_cells
 from parser import Deployment
+from store import repository
+from store.queries import reports
+from store.queries.filters import Page, ReportFilter
+from store.tallies import Cells, add_cells, remove_cells
 
 __all__ = ["answer_cells", "answer_rows", "router", "tag_columns"]
 
@@ -169,7 +169,6 @@ async def _set_quarantine(
         await add_cells(session, cells)
     await session.flush()
     await repository.record_events(session, [("report", report_id)])
-    await session.commit()
     detail = await reports.get_report(session, report_id)
     return json_response(detail)
 

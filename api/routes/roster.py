@@ -23,8 +23,8 @@ from api.schemas.roster import (
     StationOut,
     StationPage,
 )
-from gateway.store import repository
-from gateway.store.queries import roster
+from store import repository
+from store.queries import roster
 
 __all__ = ["router"]
 
@@ -143,7 +143,6 @@ async def import_roster(
     await repository.upsert_stations(session, [s.model_dump() for s in body.stations])
     await _check_stations(session, body.observers)
     await repository.upsert_observers(session, [o.model_dump() for o in body.observers])
-    await session.commit()
     return json_response({"stations": len(body.stations), "observers": len(body.observers)})
 
 
@@ -176,7 +175,6 @@ async def _save_stations(
     session: SessionDep, stations: list[StationIn], created: bool = False
 ) -> Response:
     await repository.upsert_stations(session, [s.model_dump() for s in stations])
-    await session.commit()
     saved = await roster.get_station(session, stations[0].code)
     return json_response(saved, 201 if created else 200)
 
@@ -186,7 +184,6 @@ async def _save_observers(
 ) -> Response:
     await _check_stations(session, observers)
     await repository.upsert_observers(session, [o.model_dump() for o in observers])
-    await session.commit()
     saved = await roster.get_observer(session, observers[0].code)
     return json_response(saved, 201 if created else 200)
 

@@ -15,10 +15,10 @@ from api.errors import ERROR_RESPONSES, NotFound, described
 from api.responses import cached_json, csv_response
 from api.schemas.common import Format, IsoTime, RegionFilter
 from api.schemas.stats import CoverageOut, TallyOut
-from gateway.store.queries import coverage as coverage_queries
-from gateway.store.queries import tallies as tally_queries
-from gateway.store.tallies import ANSWERED
 from parser import Deployment, Form, text_in
+from store.queries import coverage as coverage_queries
+from store.queries import tallies as tally_queries
+from store.tallies import ANSWERED
 
 __all__ = ["router"]
 

@@ -1,0 +1,162 @@
+"""Accepted submissions, their quarantine, and checklists (the merged records)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import (
+    Checklist,
+    ChecklistChange,
+    QuarantineChange,
+    Report,
+    Station,
+)
+from store.queries.filters import Page, ReportFilter, narrowed, newest_first
+from store.queries.rows import as_dicts
+
+__all__ = [
+    "checklist_versions",
+    "get_report",
+    "list_checklists",
+    "list_reports",
+    "record_quarantine",
+    "report_for_update",
+    "stream_checklists",
+    "stream_reports",
+]
+
+_REGION = func.coalesce(Station.region, "").label("region")
+_REPORT_COLUMNS = (
+    Report.id, Report.message_id, Report.form_code, Report.observer_code, Report.station_code,
+    _REGION, Report.answers, Report.comment, Report.verified, Report.quarantined,
+    Report.quarantine_reason, Report.created_at,
+)  # fmt: skip
+
+
+def _reports(where: ReportFilter) -> Select[Any]:
+    statement = select(*_REPORT_COLUMNS).outerjoin(Station, Station.code == Report.station_code)
+    equal = {
+        Report.form_code: where.form, Report.observer_code: where.observer,
+        Report.station_code: where.station, Station.region: where.region,
+        Report.quarantined: where.quarantined,
+    }  # fmt: skip
+    return narrowed(statement, equal, Report.created_at, where.since, where.until)
+
+
+async def list_reports(
+    session: AsyncSession, where: ReportFilter, page: Page
+) -> list[dict[str, Any]]:
+    """One page of reports, newest first (``page.limit + 1`` rows: one more tells of more)."""
+    statement = newest_first(_reports(where), Report.id, page)
+    return as_dicts(await session.execute(statement))
+
+
+async def stream_reports(
+    session: AsyncSession, where: ReportFilter
+) -> AsyncIterator[dict[str, Any]]:
+    """Every matching report, newest first, from a server-side cursor."""
+    statement = _reports(where).order_by(Report.id.desc()).execution_options(yield_per=1000)
+    async for row in (await session.stream(statement)).mappings():
+        yield dict(row)
+
+
+async def get_report(session: AsyncSession, report_id: int) -> dict[str, Any] | None:
+    """One report with its quarantine history."""
+    statement = _reports(ReportFilter()).where(Report.id == report_id)
+    row = (await session.execute(statement)).mappings().first()
+    if row is None:
+        return None
+    history = await session.execute(
+        select(QuarantineChange.quarantined, QuarantineChange.reason, QuarantineChange.actor,
+               QuarantineChange.changed_at)
+        .where(QuarantineChange.report_id == report_id).order_by(QuarantineChange.id)
+    )  # fmt: skip
+    return {**row, "quarantine_history": [dict(change) for change in history.mappings()]}
+
+
+async def report_for_update(session: AsyncSession, report_id: int) -> tuple[Report, str] | None:
+    """A report, locked for this transaction, with its station's region."""
+    statement = (
+        select(Report, _REGION)
+        .outerjoin(Station, Station.code == Report.station_code)
+        .where(Report.id == report_id)
+        .with_for_update(of=Report)
+    )
+    row = (await session.execute(statement)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def record_quarantine(
+    session: AsyncSession, report: Report, quarantined: bool, reason: str, actor: str
+) -> None:
+    """Set a report's quarantine and log who did it and why (written at the next flush)."""
+    report.quarantined = quarantined
+    report.quarantine_reason = reason if quarantined else None
+    session.add(
+        QuarantineChange(report_id=report.id, quarantined=quarantined, reason=reason, actor=actor)
+    )
+
+
+# -- checklists ---------------------------------------------------------------------------------
+
+_CHECKLIST_COLUMNS = (
+    Checklist.id, Checklist.observer_code, Checklist.form_code, Checklist.station_code,
+    _REGION, Checklist.answers, Checklist.version, Checklist.updated_at,
+)  # fmt: skip
+
+
+def _checklists(where: ReportFilter) -> Select[Any]:
+    statement = select(*_CHECKLIST_COLUMNS).outerjoin(
+        Station, Station.code == Checklist.station_code
+    )
+    equal = {
+        Checklist.form_code: where.form, Checklist.observer_code: where.observer,
+        Checklist.station_code: where.station, Station.region: where.region,
+    }  # fmt: skip
+    return narrowed(statement, equal, Checklist.updated_at, where.since, where.until)
+
+
+async def list_checklists(
+    session: AsyncSession, where: ReportFilter, page: Page
+) -> list[dict[str, Any]]:
+    """One page of current checklists, newest first."""
+    statement = newest_first(_checklists(where), Checklist.id, page)
+    return as_dicts(await session.execute(statement))
+
+
+async def stream_checklists(
+    session: AsyncSession, where: ReportFilter
+) -> AsyncIterator[dict[str, Any]]:
+    """Every matching checklist, from a server-side cursor."""
+    statement = _checklists(where).order_by(Checklist.id.desc()).execution_options(yield_per=1000)
+    async for row in (await session.stream(statement)).mappings():
+        yield dict(row)
+
+
+async def checklist_versions(
+    session: AsyncSession, checklist_id: int
+) -> list[dict[str, Any]] | None:
+    """Every version of a checklist: which message changed which tags, from what to what."""
+    found = await session.scalar(select(Checklist.id).where(Checklist.id == checklist_id))
+    if found is None:
+        return None
+    changes = await session.execute(
+        select(ChecklistChange.version, ChecklistChange.message_id, ChecklistChange.changed_at,
+               ChecklistChange.tag, ChecklistChange.old_value, ChecklistChange.new_value)
+        .where(ChecklistChange.checklist_id == checklist_id)
+        .order_by(ChecklistChange.version, ChecklistChange.tag)
+    )  # fmt: skip
+    versions: dict[int, dict[str, Any]] = {}
+    for change in changes.mappings():
+        version = versions.setdefault(change["version"], {
+            "version": change["version"], "message_id": change["message_id"],
+            "changed_at": change["changed_at"], "changes": [],
+        })  # fmt: skip
+        version["changes"].append(
+            {"tag": change["tag"], "old": change["old_value"], "new": change["new_value"]}
+        )
+    return list(versions.values())

@@ -42,6 +42,8 @@ ROUTE_SCOPES = {
     ("GET", "/api/v1/checklists/{checklist_id}/versions"): "read",
     ("GET", "/api/v1/coverage"): "read",
     ("GET", "/api/v1/tallies"): "read",
+    ("GET", "/api/v1/estimates"): "read",
+    ("GET", "/api/v1/estimates/process"): "read",
     ("GET", "/api/v1/stations"): "read",
     ("GET", "/api/v1/stations/{code}"): "read",
     ("POST", "/api/v1/stations"): "admin",

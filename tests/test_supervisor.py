@@ -13,11 +13,11 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.service import supervisor_settings
-from store.settings import Settings
 from modem.backend import ModemState
 from modem.driver import Timeouts
 from modem.emulator import Faults, ModemEmulator
 from modem.supervisor import ModemSupervisor, SupervisorSettings
+from store.settings import Settings
 from tests.helpers import Collector, all_stored, eventually, on_the_modem
 
 FAST = SupervisorSettings(

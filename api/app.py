@@ -9,9 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api.auth import TokenCheck
+from api.bodies import BodyGuard
 from api.cache import ResponseCache
 from api.deps import ApiState
+from api.docs import install_docs
 from api.errors import install_error_handlers, strict_query
+from api.feed import EventFeed
+from api.limits import Slots
 from api.routes import (
     admin,
     checklists,
@@ -35,8 +39,9 @@ and other tools.
 **Tokens.** Every route but `/health` needs `Authorization: Bearer shl_...`. Create one with
 `shailoo token create --name dashboard --scope read`. Scopes: `read` (reports, checklists,
 coverage, tallies, forms, stations, observers with phone numbers masked, the SMS log without
-texts), `read:pii` (adds phone numbers and message texts), `admin` (roster, quarantine,
-broadcasts, tokens). No token or an unknown one: 401; a scope too small: 403.
+texts; no report comments, quarantine reasons or actors, nor the modems' IMSI, IMEI or device),
+`read:pii` (adds all of those), `admin` (roster, quarantine, broadcasts, tokens). No token or an
+unknown one: 401, before any request body is read; a scope too small: 403.
 
 **Errors** all have the shape `{"error": "CODE", "detail": "sentence"}`, with `errors` listing
 the fields of an INVALID_REQUEST.
@@ -69,17 +74,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     state: ApiState | None = getattr(app.state, "api", None)
     if state is not None:
-        await state.cache.close()
+        await state.close()
 
 
 def api_state(db: Database, config: ApiConfig, strata: Mapping[str, int] | None = None) -> ApiState:
-    """What the routes share: the database, settings, the token cache; ``strata`` are the
-    settings' frame sizes for the estimates."""
+    """What the routes share: the database, settings, the token cache, the event feed;
+    ``strata`` are the settings' frame sizes for the estimates."""
     return ApiState(
         db=db,
         config=config,
         tokens=TokenCheck(db, config.token_cache_s),
         cache=ResponseCache(config.cache_s),
+        feed=EventFeed(db, config.events_poll_s),
+        exports=Slots("CSV exports", config.exports_per_token, config.exports_max),
+        streams=Slots("event streams", config.streams_per_token, config.streams_max),
         strata=dict(strata or {}),
     )
 
@@ -95,7 +103,7 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        docs_url="/docs",
+        docs_url=None,  # api.docs serves it, with the assets from a package
         redoc_url=None,
         dependencies=[Depends(strict_query)],
         lifespan=_lifespan,
@@ -103,6 +111,8 @@ def create_app(
     if db is not None:
         app.state.api = api_state(db, config, strata)
     install_error_handlers(app)
+    app.add_middleware(BodyGuard)
+    install_docs(app)
     for module in (messages, reports, checklists, stats, estimates, roster, admin, events, health):
         app.include_router(module.router)
     return app

@@ -67,8 +67,9 @@ class Database:
         # An API process may have dozens of requests in flight; waiting for one of five
         # connections made their p99 twice what the queries take (bench/api.py).
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
-        )
+            self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+            hide_parameters=True,  # errors and logs never carry the values (phones, texts)
+        )  # fmt: skip
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod

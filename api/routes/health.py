@@ -15,8 +15,9 @@ from api.auth import Principal, Scope
 from api.deps import ApiState, StateDep, require
 from api.errors import ERROR_RESPONSES, described
 from api.responses import json_response
-from api.routes.admin import modem_view
+from api.routes.admin import modem_views
 from api.schemas.admin import HealthOut, ReadyOut
+from api.visibility import modem_seen
 from store.metrics import REGISTRY
 from store.queries import outbox, status
 
@@ -48,9 +49,9 @@ async def ready(state: StateDep, who: Reader) -> Response:
         async with asyncio.timeout(READY_TIMEOUT_S), state.db.session() as session:
             await status.ping(session)
             rows = await status.list_modems(session)
-        modems = [modem_view(row, state.config.modem_stale_s) for row in rows]
-        checks["modems"] = [{"imsi": m["imsi"], "device": m["device"], "up": m["up"],
-                             "state": m["state"]} for m in modems]  # fmt: skip
+        modems = [modem_seen(m, who) for m in modem_views(rows, state.config.modem_stale_s)]
+        checks["modems"] = [{"name": m["name"], "imsi": m["imsi"], "device": m["device"],
+                             "up": m["up"], "state": m["state"]} for m in modems]  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - whatever failed, the answer is "not ready"
         _LOGGER.warning("readiness: database check failed: %s", exc)
         checks["database"] = f"unreachable ({type(exc).__name__})"
@@ -99,8 +100,7 @@ async def _families(state: ApiState) -> list[Metric]:
         counts = await status.message_counts(session)
         errors = await status.error_counts(session)
         depth = await outbox.outbox_depth(session)
-        modems = [modem_view(row, state.config.modem_stale_s)
-                  for row in await status.list_modems(session)]  # fmt: skip
+        modems = modem_views(await status.list_modems(session), state.config.modem_stale_s)
     messages = CounterMetricFamily(
         "shailoo_messages", "SMS in the log, by direction and status.",
         labels=["direction", "status"],
@@ -119,7 +119,8 @@ async def _families(state: ApiState) -> list[Metric]:
 
 
 def _modem_families(modems: list[dict[str, Any]]) -> list[Metric]:
-    labels = ["imsi", "device"]
+    # Labelled by name, never by IMSI or device: a `read` token scrapes these (api.visibility).
+    labels = ["modem"]
     up = GaugeMetricFamily(
         "shailoo_modem_up", "1 if the modem is ready and heard of.", labels=labels
     )
@@ -138,7 +139,7 @@ def _modem_families(modems: list[dict[str, Any]]) -> list[Metric]:
         "shailoo_modem_storage_total", "Storage capacity.", labels=[*labels, "storage"]
     )
     for modem in modems:
-        key = [modem["imsi"], modem["device"]]
+        key = [modem["name"]]
         up.add_metric(key, 1.0 if modem["up"] else 0.0)
         seen.add_metric(key, modem["seconds_since_seen"])
         if modem["signal_dbm"] is not None:

@@ -35,6 +35,8 @@ from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from store.errors import DatabaseAwayError, DatabaseError
+
 __all__ = [
     "ERROR_RESPONSES",
     "EXPORT_LIMITED",
@@ -261,7 +263,17 @@ def install_error_handlers(app: FastAPI) -> None:
     for down in (OperationalError, InterfaceError, OSError, ConnectionError, PoolTimeout):
         app.add_exception_handler(down, _database_down)
     app.add_exception_handler(DBAPIError, _db_error)
+    app.add_exception_handler(DatabaseError, _store_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    # The data layer's translation of a driver error (store.errors): answered as before.
+    if isinstance(exc, DatabaseAwayError):
+        return await _database_down(request, exc)
+    if isinstance(exc.__cause__, DBAPIError):
+        return await _db_error(request, exc.__cause__)
+    return await _unexpected(request, exc)
 
 
 async def _db_error(request: Request, exc: Exception) -> JSONResponse:

@@ -33,7 +33,7 @@ from parser.wording import (
     wording,
 )
 
-__all__ = ["describe_error", "render_reply", "reply_items"]
+__all__ = ["describe_error", "render_incomplete", "render_reply", "reply_items"]
 
 # Long enough for any code, tag or number an observer means; longer is a sentence.
 _QUOTE_MAX = 15
@@ -74,6 +74,12 @@ def render_reply(result: ParseResult, deployment: Deployment, language: str) -> 
         lambda count: counted(language, "dropped", count).format(count=count),
         wording(language, "fix"),
     )
+
+
+def render_incomplete(deployment: Deployment, language: str) -> str:
+    """The SMS to send back when only some parts of a multipart SMS arrived: no report was
+    stored, so the observer must hear it did not count and send it again."""
+    return wording(reply_language(language, deployment.default_language), "incomplete")
 
 
 def reply_items(

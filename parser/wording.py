@@ -35,6 +35,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "ok": "OK: {form} {observer} received ({count} answered). Thank you!",
         "duplicate": "Already received: {form} {observer}. Thank you!",
+        "incomplete": "NOT saved: only part of your SMS arrived. Please send the whole SMS again.",
         "rejected": "{who} NOT saved: ",
         "rejected_anonymous": "NOT saved: ",
         "fix": " Please fix and send again.",
@@ -64,6 +65,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         "ok": "Принято: {form} {observer}, ответов: {count}. Спасибо!",
         "duplicate": "Уже получено: {form} {observer}. Спасибо!",
+        "incomplete": "НЕ принято: пришла только часть SMS. Отправьте всё SMS снова.",
         "rejected": "{who} НЕ принято: ",
         "rejected_anonymous": "НЕ принято: ",
         "fix": " Исправьте и отправьте снова.",
@@ -94,6 +96,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     "ky": {
         "ok": "Кабыл алынды: {form} {observer}, {count} жооп. Рахмат!",
         "duplicate": "Мурда эле алынган: {form} {observer}. Рахмат!",
+        "incomplete": "Кабыл алынбады: SMS толук келген жок. Бүт SMSти кайра жөнөтүңүз.",
         "rejected": "{who} кабыл алынбады: ",
         "rejected_anonymous": "Кабыл алынбады: ",
         "fix": " Оңдоп, кайра жөнөтүңүз.",

@@ -57,6 +57,7 @@ class ModemSupervisorConfig(BaseModel):
     status_interval_s: float | None = Field(default=None, gt=0)
     backoff_first_s: float | None = Field(default=None, gt=0)
     backoff_max_s: float | None = Field(default=None, gt=0)
+    device_poll_s: float | None = Field(default=None, gt=0)
     hand_up_s: float | None = Field(default=None, gt=0)
     receiving_quiet_s: float | None = Field(default=None, ge=0)
 

@@ -22,6 +22,7 @@ from cli.deadline import HeadTimedH11, HeadTimedProtocol
 from cli.serve import bind, serve
 from parser import Deployment
 from store.db import Database
+from store.errors import DataRefusedError
 from store.queries import tokens
 from store.settings import ApiConfig
 from tests.api_helpers import Api, make_token_of, open_api
@@ -309,13 +310,15 @@ async def test_a_last_event_id_that_is_not_one_of_ours_is_a_400(api, last) -> No
 
 async def test_database_errors_never_carry_the_statements_values(database, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(DBAPIError) as raised:
+    with pytest.raises(DataRefusedError) as raised:  # translated at the store boundary
         async with database.session() as session:
             await session.execute(
                 text("SELECT 1 / 0 WHERE :v <> ''"), {"v": "+996555123456 secret"}
             )
+    assert isinstance(raised.value.__cause__, DBAPIError)
     assert "division by zero" in str(raised.value)
     assert "secret" not in str(raised.value)
+    assert "secret" not in str(raised.value.__cause__)
     assert "secret" not in caplog.text
 
 

@@ -40,7 +40,8 @@ async def health() -> Response:
     summary="Readiness: the database answers and a modem is up",
     description="200 when PostgreSQL answers within 2 s and at least one modem has "
     "reported itself ready recently; otherwise 503 NOT_READY with `checks` saying what "
-    "is wrong.",
+    "is wrong. `checks.set_aside` warns (without failing) about spooled parts the database "
+    "refused, waiting for `shailoo spool retry`.",
     responses={**ERROR_RESPONSES, 503: described("NOT_READY: see `checks`.")},
 )
 async def ready(state: StateDep, who: Reader) -> Response:
@@ -49,6 +50,7 @@ async def ready(state: StateDep, who: Reader) -> Response:
         async with asyncio.timeout(READY_TIMEOUT_S), state.db.session() as session:
             await status.ping(session)
             rows = await status.list_modems(session)
+            checks["set_aside"] = _set_aside_check(await status.set_aside_count(session))
         modems = [modem_seen(m, who) for m in modem_views(rows, state.config.modem_stale_s)]
         checks["modems"] = [{"name": m["name"], "imsi": m["imsi"], "device": m["device"],
                              "up": m["up"], "state": m["state"]} for m in modems]  # fmt: skip
@@ -60,6 +62,15 @@ async def ready(state: StateDep, who: Reader) -> Response:
         body = {"error": "NOT_READY", "detail": "; ".join(problems), "checks": checks}
         return json_response(body, 503)
     return json_response({"ready": True, "checks": checks})
+
+
+def _set_aside_check(count: int) -> dict[str, Any]:
+    # A warning, not a failure: the gateway works, but parts wait for `shailoo spool retry`.
+    if not count:
+        return {"status": "ok", "count": 0}
+    return {"status": "warning", "count": count,
+            "detail": f"{count} spooled part(s) refused by the database; "
+                      "see spool-rejected.jsonl and run 'shailoo spool retry'"}  # fmt: skip
 
 
 def _problems(checks: dict[str, Any]) -> list[str]:
@@ -74,7 +85,8 @@ def _problems(checks: dict[str, Any]) -> list[str]:
     "/metrics",
     summary="Prometheus metrics",
     description="Messages in and out by status, parse errors by code, the pipeline latency "
-    "histogram (of the gateway in this process), outbox depth, spool size, and per modem "
+    "histogram (of the gateway in this process), outbox depth, spool size, parts set aside "
+    "for `shailoo spool retry`, and per modem "
     "signal, storage use and whether it is up. Counts come from the database, so every API "
     "process reports the same.",
     response_class=Response,
@@ -100,6 +112,7 @@ async def _families(state: ApiState) -> list[Metric]:
         counts = await status.message_counts(session)
         errors = await status.error_counts(session)
         depth = await outbox.outbox_depth(session)
+        set_aside = await status.set_aside_count(session)
         modems = modem_views(await status.list_modems(session), state.config.modem_stale_s)
     messages = CounterMetricFamily(
         "shailoo_messages", "SMS in the log, by direction and status.",
@@ -115,7 +128,12 @@ async def _families(state: ApiState) -> list[Metric]:
     queued = GaugeMetricFamily("shailoo_outbox", "Outbox rows by status.", labels=["status"])
     for row_status in ("pending", "sent", "failed"):
         queued.add_metric([row_status], depth.get(row_status, 0))
-    return [messages, parse_errors, queued, *_modem_families(modems)]
+    kept = GaugeMetricFamily(
+        "shailoo_spool_set_aside",
+        "Spooled parts the database refused, waiting for 'shailoo spool retry'.",
+    )
+    kept.add_metric([], set_aside)
+    return [messages, parse_errors, queued, kept, *_modem_families(modems)]
 
 
 def _modem_families(modems: list[dict[str, Any]]) -> list[Metric]:

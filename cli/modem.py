@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.app import app, fail, utf8_stdin
-from modem.emulator import DEFAULT_BAUD, Faults, ModemEmulator
+from modem.emulator import DEFAULT_BAUD, SIM_WRITE_FACTOR, Faults, ModemEmulator
 from modem.errors import PDUError
 from modem.pdu import DecodedPDU, decode_pdu
 
@@ -42,6 +42,23 @@ def emulate(
             "Default: as fast as the pseudo-terminal goes."
         ),
     ] = None,
+    no_concat: Annotated[
+        bool,
+        typer.Option(
+            "--no-concat",
+            help="Refuse command lines that concatenate commands (AT+CMGD=1;+CMGD=2) with "
+            "ERROR, running none of them, as some modems do.",
+        ),
+    ] = False,
+    latency_ms: Annotated[
+        float,
+        typer.Option(
+            "--latency-ms",
+            min=0,
+            help="Take this long to run each command; SIM writes (AT+CMGD) take "
+            f"{SIM_WRITE_FACTOR:g} times as long.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Run a virtual GSM modem until stopped (Ctrl-C), for dry runs and other tools.
 
@@ -52,13 +69,17 @@ def emulate(
       +996555123456 OP 1234 A1 B250
     """
     try:
-        asyncio.run(_emulate(link, baud))
+        asyncio.run(_emulate(link, baud, no_concat=no_concat, latency_ms=latency_ms))
     except OSError as exc:
         fail(f"cannot start the emulator: {exc}")
 
 
-async def _emulate(link: str | None, baud: int | None) -> None:
-    emulator = ModemEmulator(link=link, faults=Faults(baud=baud))
+async def _emulate(
+    link: str | None, baud: int | None, *, no_concat: bool, latency_ms: float
+) -> None:
+    emulator = ModemEmulator(
+        link=link, faults=Faults(baud=baud), no_concat=no_concat, latency_ms=latency_ms
+    )
     await emulator.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

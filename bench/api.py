@@ -85,7 +85,9 @@ from pydantic_core import to_json as dump_json  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from api.auth import make_token, token_hash  # noqa: E402
+from api.estimating import read_inputs  # noqa: E402
 from api.responses import encode_cursor  # noqa: E402
+from estimates import estimate_results  # noqa: E402
 from gateway.simulation import ElectionDay, generate_roster  # noqa: E402
 from parser import Deployment, Form, load_forms, parse_message, to_json  # noqa: E402
 from store import repository  # noqa: E402
@@ -119,6 +121,15 @@ REPORT_COLUMNS = (
     "id", "message_id", "form_code", "observer_code", "station_code", "answers", "comment",
     "verified", "quarantined", "quarantine_reason", "created_at",
 )  # fmt: skip
+# The merged record of each observer, as the pipeline keeps it: here simply the latest report
+# (the bench's SMS each carry a whole checklist).
+CHECKLISTS = """
+INSERT INTO checklists (observer_code, form_code, station_code, answers, version, updated_at)
+SELECT DISTINCT ON (observer_code, form_code)
+       observer_code, form_code, station_code, answers, 1, created_at
+FROM reports WHERE form_code = ANY($1::text[])
+ORDER BY observer_code, form_code, id DESC
+"""
 SECONDARY_INDEXES = """
 SELECT index.indexrelid::regclass::text, pg_get_indexdef(index.indexrelid)
 FROM pg_index AS index
@@ -322,8 +333,8 @@ async def load_messages(url: str, plan: Plan, timeline: Timeline, after: asyncio
 
 
 async def load_reports(
-    db: Database, url: str, plan: Plan, integers: dict[str, list[str]], timeline: Timeline,
-    copied: asyncio.Event,
+    db: Database, url: str, plan: Plan, integers: dict[str, list[str]],
+    checklist_forms: list[str], timeline: Timeline, copied: asyncio.Event,
 ) -> None:  # fmt: skip
     """COPY the reports without their indexes (then set ``copied``), then rebuild these and
     the tallies side by side, VACUUM ANALYZE."""
@@ -343,8 +354,10 @@ async def load_reports(
                     await connection.execute(definition)
 
         await asyncio.gather(build_indexes(), tallies(db, integers, timeline))
-        async with timeline.step("VACUUM ANALYZE reports, tally_cells"):
-            await connection.execute("VACUUM (ANALYZE) reports, tally_cells")
+        async with timeline.step("checklists (each observer's latest report)"):
+            await connection.execute(CHECKLISTS, checklist_forms)
+        async with timeline.step("VACUUM ANALYZE reports, tally_cells, checklists"):
+            await connection.execute("VACUUM (ANALYZE) reports, tally_cells, checklists")
     finally:
         await connection.close()
 
@@ -379,7 +392,8 @@ async def seed(db: Database, url: str, count: int, rng: random.Random) -> Seeded
         await upgrade(db)
         deployment = load_forms(FORMS.read_text(encoding="utf-8"))
         token, prefix = make_token()
-        stations, observers = generate_roster(STATIONS, OBSERVERS, rng)
+        # The whole frame: the sample and three times as many stations, as the estimates need.
+        stations, observers = generate_roster(STATIONS, OBSERVERS, rng, unsampled=3 * STATIONS)
         async with db.session() as session:
             await repository.save_forms(
                 session, deployment.deployment, deployment.content_hash,
@@ -399,9 +413,10 @@ async def seed(db: Database, url: str, count: int, rng: random.Random) -> Seeded
         copied = asyncio.Event()
         integers = {form.code: [q.tag for q in form.questions if q.type == "integer"]
                     for form in deployment.forms}  # fmt: skip
+        checklist_forms = [form.code for form in deployment.forms if form.kind == "checklist"]
         await asyncio.gather(
             load_messages(url, plan, timeline, copied),
-            load_reports(db, url, plan, integers, timeline, copied),
+            load_reports(db, url, plan, integers, checklist_forms, timeline, copied),
         )
         async with timeline.step("foreign key, sequences, ANALYZE the rest"):
             for name, definition in keys:
@@ -710,6 +725,15 @@ def endpoints(port: int, token: str, reports: int) -> list[Endpoint]:
         ),
         Endpoint("coverage?form=OP", [get("/api/v1/coverage?form=OP")], 50),
         Endpoint("tallies?form=RS", [get("/api/v1/tallies?form=RS")], 200),
+        Endpoint("estimates?form=RS", [get("/api/v1/estimates?form=RS")], 100),
+        Endpoint(
+            "estimates?form=RS, uncached", [get("/api/v1/estimates?form=RS")], 100, cached=False
+        ),
+        Endpoint(
+            "estimates/process?form=OP, uncached",
+            [get("/api/v1/estimates/process?form=OP")],
+            cached=False,
+        ),
     ]
 
 
@@ -832,6 +856,30 @@ def print_tallies(direct_ms: float, rows: int, read_ms: float, api: Figures, per
     )
 
 
+async def print_estimate(db: Database, reports: int, runs: int = 9) -> None:
+    """The quick count computed in this process, as the API computes it: read the frame and
+    the checklists, then estimate; the median of ``runs``."""
+    deployment = load_forms(FORMS.read_text(encoding="utf-8"))
+    form = deployment.form("RS")
+    assert form is not None
+    timings: list[tuple[float, float]] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        async with db.session() as session:
+            frame, rows = await read_inputs(session, deployment, form, {})
+        read = time.perf_counter()
+        result = estimate_results(frame, rows, form)
+        timings.append((read - started, time.perf_counter() - read))
+    reading = statistics.median(t[0] for t in timings) * 1000
+    computing = statistics.median(t[1] for t in timings) * 1000
+    print(
+        f"\nRS quick count over {result.sample.stations} sampled stations from {reports:,} "
+        f"reports ({len(rows):,} checklists): median {reading + computing:.1f} ms "
+        f"(reading {reading:.1f} ms, estimating {computing:.1f} ms); "
+        f"{result.sample.reported} stations reported"
+    )
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 
@@ -883,7 +931,9 @@ async def run(options: argparse.Namespace, folder: str) -> None:
         results.sort(key=lambda result: order.index(result[0].label))
         print_figures(results, options)
         print_costs(results, options)
-        print_tallies(direct_ms, rows, read_ms, results[-1][1], seeded.reports // 5)
+        tally = next(figures for endpoint, figures in results if endpoint.label.startswith("tall"))
+        print_tallies(direct_ms, rows, read_ms, tally, seeded.reports // 5)
+        await print_estimate(db, seeded.reports)
     finally:
         await db.close()
         if db.server is not None:  # stop it now, before its folder is deleted

@@ -1,15 +1,25 @@
 """Modem throughput and latency against the emulator paced at 115200 baud (8N1).
 
+Each measurement runs on two modems: an instant one, and one that takes 20 ms per command
+(``--latency-ms``; SIM writes such as AT+CMGD take ``SIM_WRITE_FACTOR`` times that, as real
+sticks do). The drain also runs on a modem that runs concatenated lines (``AT+CMGD=1;+CMGD=2``)
+and on one that refuses them (``--no-concat``).
+
 1. Drain: 500 stored messages (200 one-part GSM-7, 200 one-part UCS-2 Cyrillic, 100 three-part
    UCS-2: 700 PDUs) read, handed up and deleted by our supervisor, as a fraction of the serial
    line limit: the time the PDUs alone take at the line rate, as hex, the way AT+CMGL sends them.
-   Target: at least 70%.
+   Two shares: from the start (connecting and setting up included), and from the first AT+CMGL
+   (the listing itself is the floor: what the set-up costs aside). Target: at least 70% from the
+   start and, refusing concatenation, at least 75% from the first listing, on the instant modem.
 2. Baseline in the same run: python-gammu's StateMachine (GetNextSMS + DeleteSMS) draining the
-   same 700 PDUs from the same emulator. Target: ours at least 2x faster.
+   same 700 PDUs from the same emulator, instant and concatenating (gammu deletes one per
+   command anyway). Target: ours at least 2x faster.
 3. Arrival latency: deliver() to hand-up through +CMTI, over 200 arrivals, minus the line time of
-   the bytes involved (the +CMTI line and the AT+CMGR answer). Target: p99 under 30 ms.
+   the bytes involved (the +CMTI line and the AT+CMGR answer) and, on the slow modem, the
+   AT+CMGR's own latency. Target: p99 under 30 ms.
 
-Run: ``make bench`` or ``python bench/modem.py [--messages N] [--arrivals N]``.
+Run: ``make bench`` or ``python bench/modem.py [--messages N] [--arrivals N] [--latency-ms MS]
+[--no-gammu]``.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -61,10 +72,37 @@ def line_time(byte_count: int, baud: int = DEFAULT_BAUD) -> float:
     return byte_count * BITS_PER_BYTE / baud
 
 
-async def loaded_emulator(texts: list[str], link: str) -> tuple[ModemEmulator, int]:
+@dataclass(frozen=True)
+class Modem:
+    """Which emulated modem: its latency per command, and whether it refuses ``;`` lines."""
+
+    latency_ms: float = 0.0
+    no_concat: bool = False
+
+    @property
+    def name(self) -> str:
+        speed = f"{self.latency_ms:g} ms/command" if self.latency_ms else "instant"
+        return f"{speed}, {'refusing' if self.no_concat else 'running'} concatenation"
+
+
+@dataclass(frozen=True)
+class Drain:
+    parts: int
+    limit_s: float  # the PDUs' hex alone at the line rate
+    total_s: float  # from the supervisor's start
+    listing_s: float  # from the first AT+CMGL
+
+
+async def loaded_emulator(
+    texts: list[str], link: str, modem: Modem = Modem()
+) -> tuple[ModemEmulator, int]:
     """An emulator paced at 115200 holding ``texts``; and the hex length of all their PDUs."""
     emulator = ModemEmulator(
-        link=link, capacities={"SM": 1000, "ME": 50}, faults=Faults(baud=DEFAULT_BAUD)
+        link=link,
+        capacities={"SM": 1000, "ME": 50},
+        faults=Faults(baud=DEFAULT_BAUD),
+        no_concat=modem.no_concat,
+        latency_ms=modem.latency_ms,
     )
     await emulator.start()
     hex_bytes = 0
@@ -73,8 +111,9 @@ async def loaded_emulator(texts: list[str], link: str) -> tuple[ModemEmulator, i
     return emulator, hex_bytes
 
 
-async def drain_ours(texts: list[str], folder: str) -> tuple[float, float, int]:
-    emulator, hex_bytes = await loaded_emulator(texts, f"{folder}/ours")
+async def drain_ours(texts: list[str], folder: str, modem: Modem) -> Drain:
+    link = f"{folder}/ours-{modem.latency_ms:g}-{modem.no_concat}"
+    emulator, hex_bytes = await loaded_emulator(texts, link, modem)
     parts = len(emulator.stored("SM"))
     handed: list[InboundPart] = []
 
@@ -85,15 +124,20 @@ async def drain_ours(texts: list[str], folder: str) -> tuple[float, float, int]:
         sweep_interval_s=3600, watchdog_idle_s=3600, timeouts=Timeouts(list_s=300)
     )
     supervisor = ModemSupervisor(emulator.device, hand_up, settings)
-    started = time.perf_counter()
+    started = time.monotonic()  # the emulator stamps commands with time.monotonic()
     task = asyncio.create_task(supervisor.run())
     while emulator.stored("SM"):
-        await asyncio.sleep(0.01)
-    elapsed = time.perf_counter() - started
+        await asyncio.sleep(0.002)
+    finished = time.monotonic()
     await supervisor.stop(task)
     await emulator.stop()
     assert len(handed) == parts, (len(handed), parts)
-    return elapsed, line_time(hex_bytes), parts
+    first_listing = next(
+        at
+        for command, at in zip(emulator.received_commands, emulator.received_at, strict=True)
+        if command.startswith("AT+CMGL")
+    )
+    return Drain(parts, line_time(hex_bytes), finished - started, finished - first_listing)
 
 
 def gammu_drain(device: str, parts: int) -> None:
@@ -124,8 +168,12 @@ async def drain_gammu(texts: list[str], folder: str) -> float:
     return elapsed
 
 
-async def arrival_latency(arrivals: int, folder: str) -> list[float]:
-    emulator = ModemEmulator(link=f"{folder}/latency", faults=Faults(baud=DEFAULT_BAUD))
+async def arrival_latency(arrivals: int, folder: str, latency_ms: float) -> list[float]:
+    emulator = ModemEmulator(
+        link=f"{folder}/latency-{latency_ms:g}",
+        faults=Faults(baud=DEFAULT_BAUD),
+        latency_ms=latency_ms,
+    )
     await emulator.start()
     handed: asyncio.Queue[float] = asyncio.Queue()
 
@@ -144,8 +192,9 @@ async def arrival_latency(arrivals: int, folder: str) -> list[float]:
         done = await asyncio.wait_for(handed.get(), timeout=10)
         # +CMTI line, then "+CMGR: 0,,NN" with the PDU and OK
         wire = len('\r\n+CMTI: "SM",1\r\n') + len("\r\n+CMGR: 0,,40\r\n") + len(pdu) + 8
-        beyond_line.append(done - sent - line_time(wire))
-        while emulator.stored("SM"):
+        beyond_line.append(done - sent - line_time(wire) - latency_ms / 1000)
+        # Deleted (in ME, the largest storage) and answered: the modem is idle again.
+        while any(emulator.stored(name) for name in emulator.commands.storages):
             await asyncio.sleep(0.002)
         await asyncio.sleep(0.01)
     await supervisor.stop(task)
@@ -162,30 +211,49 @@ async def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--messages", type=int, default=500)
     arguments.add_argument("--arrivals", type=int, default=200)
+    arguments.add_argument("--latency-ms", type=float, default=20.0, help="the slow modem's")
+    arguments.add_argument("--no-gammu", action="store_true", help="skip the baseline")
     options = arguments.parse_args()
     texts = message_mix(options.messages, random.Random(2027))
+    modems = [
+        Modem(latency, no_concat)
+        for latency in (0.0, options.latency_ms)
+        for no_concat in (False, True)
+    ]
     with tempfile.TemporaryDirectory() as folder:
-        ours, limit, parts = await drain_ours(texts, folder)
-        baseline = await drain_gammu(texts, folder)
-        latencies = await arrival_latency(options.arrivals, folder)
+        drains = [(modem, await drain_ours(texts, folder, modem)) for modem in modems]
+        baseline = None if options.no_gammu else await drain_gammu(texts, folder)
+        latencies = [
+            (latency, await arrival_latency(options.arrivals, folder, latency))
+            for latency in (0.0, options.latency_ms)
+        ]
+    first = drains[0][1]
     print(
-        f"{options.messages} messages in {parts} PDUs at {DEFAULT_BAUD} baud; the PDUs alone "
-        f"take {limit:.1f} s on the line"
+        f"{options.messages} messages in {first.parts} PDUs at {DEFAULT_BAUD} baud; the PDUs "
+        f"alone take {first.limit_s:.1f} s on the line"
     )
-    print(
-        f"drain, shailoo       {ours:6.1f} s  {parts / ours:6.1f} PDU/s  "
-        f"{limit / ours:6.0%} of the line limit (target >= 70%)"
-    )
-    print(
-        f"drain, python-gammu  {baseline:6.1f} s  {parts / baseline:6.1f} PDU/s  "
-        f"{limit / baseline:6.0%} of the line limit"
-    )
-    print(f"shailoo vs gammu     {baseline / ours:6.1f}x faster (target >= 2x)")
-    print(
-        f"arrival latency beyond line time over {len(latencies)} arrivals: "
-        f"p50 {statistics.median(latencies) * 1000:.1f} ms, "
-        f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms (target p99 < 30 ms)"
-    )
+    print("drain, shailoo: time and share of the line limit, from the start | from the listing")
+    for modem, drain in drains:
+        print(
+            f"  {modem.name:45} {drain.total_s:6.1f} s {drain.parts / drain.total_s:6.1f} PDU/s "
+            f"{drain.limit_s / drain.total_s:5.0%} | {drain.listing_s:6.1f} s "
+            f"{drain.limit_s / drain.listing_s:5.0%}"
+        )
+    print("  (targets, instant modem: >= 70% from the start; >= 75% from the listing, refusing)")
+    if baseline is not None:
+        print(
+            f"drain, python-gammu (instant modem) {baseline:6.1f} s  "
+            f"{first.parts / baseline:6.1f} PDU/s  "
+            f"{first.limit_s / baseline:6.0%} of the line limit"
+        )
+        print(f"shailoo vs gammu     {baseline / first.total_s:6.1f}x faster (target >= 2x)")
+    for latency, values in latencies:
+        speed = f"{latency:g} ms/command modem" if latency else "instant modem"
+        print(
+            f"arrival latency beyond line time, {speed}, over {len(values)} arrivals: "
+            f"p50 {statistics.median(values) * 1000:.1f} ms, "
+            f"p99 {percentile(values, 0.99) * 1000:.1f} ms (target p99 < 30 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.app import app, fail, utf8_stdin
-from modem.emulator import DEFAULT_BAUD, Faults, ModemEmulator, SentSMS
+from modem.emulator import DEFAULT_BAUD, SIM_WRITE_FACTOR, Faults, ModemEmulator, SentSMS
 from modem.errors import PDUError
 from modem.pdu import DecodedPDU, decode_pdu
 
@@ -53,6 +53,23 @@ def emulate(
         str | None,
         typer.Option(help="The modem's IMEI (15 digits). Default: one of its own for each --link."),
     ] = None,
+    no_concat: Annotated[
+        bool,
+        typer.Option(
+            "--no-concat",
+            help="Refuse command lines that concatenate commands (AT+CMGD=1;+CMGD=2) with "
+            "ERROR, running none of them, as some modems do.",
+        ),
+    ] = False,
+    latency_ms: Annotated[
+        float,
+        typer.Option(
+            "--latency-ms",
+            min=0,
+            help="Take this long to run each command; SIM writes (AT+CMGD) take "
+            f"{SIM_WRITE_FACTOR:g} times as long.",
+        ),
+    ] = 0.0,
 ) -> None:
     """Run a virtual GSM modem until stopped (Ctrl-C), for dry runs and other tools.
 
@@ -66,7 +83,15 @@ def emulate(
     as 'sent to NUMBER (N parts): TEXT'.
     """
     try:
-        asyncio.run(_emulate(link, baud, _identity(link, imsi, imei)))
+        asyncio.run(
+            _emulate(
+                link,
+                baud,
+                _identity(link, imsi, imei),
+                no_concat=no_concat,
+                latency_ms=latency_ms,
+            )
+        )
     except OSError as exc:
         fail(f"cannot start the emulator: {exc}")
 
@@ -94,10 +119,18 @@ def _with_luhn(digits: str) -> str:
     return digits + str(-total % 10)
 
 
-async def _emulate(link: str | None, baud: int | None, identity: dict[str, str]) -> None:
+async def _emulate(
+    link: str | None,
+    baud: int | None,
+    identity: dict[str, str],
+    *,
+    no_concat: bool,
+    latency_ms: float,
+) -> None:
     emulator = ModemEmulator(
-        link=link, faults=Faults(baud=baud), imsi=identity["imsi"], imei=identity["imei"]
-    )
+        link=link, faults=Faults(baud=baud), no_concat=no_concat, latency_ms=latency_ms,
+        imsi=identity["imsi"], imei=identity["imei"],
+    )  # fmt: skip
     emulator.on_sent = _SentPrinter().part
     await emulator.start()
     stop = asyncio.Event()

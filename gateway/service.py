@@ -36,7 +36,7 @@ from store import repository
 from store.db import Database
 from store.settings import ModemConfig, Settings
 
-__all__ = ["Gateway"]
+__all__ = ["Gateway", "supervisor_settings"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,7 +56,6 @@ class Gateway:
         settings: Settings,
         db: Database,
         deployment: Deployment,
-        supervisor_settings: SupervisorSettings | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -66,8 +65,7 @@ class Gateway:
         self.ingest = Ingest(db, self.spool, self._stored)
         self.pipeline = Pipeline(db, deployment, settings)
         self.supervisors = [
-            _backend(modem, self._hand_up_for(index), supervisor_settings)
-            for index, modem in enumerate(settings.modems)
+            _backend(modem, self._hand_up_for(index)) for index, modem in enumerate(settings.modems)
         ]
         self.by_imsi: dict[str, ModemBackend] = {}
         self.outbox = OutboxSender(db, self.by_imsi, settings.replies, self.pipeline.traffic)
@@ -245,19 +243,21 @@ async def _surviving(activity: str) -> AsyncIterator[None]:
 def _backend(
     modem: ModemConfig,
     hand_up: Callable[[list[InboundPart]], Awaitable[None]],
-    base: SupervisorSettings | None,
 ) -> ModemBackend:
     """The modem's backend as configured: shailoo's AT driver, or python-gammu's."""
     if modem.backend == "gammu":
         pin = modem.pin.get_secret_value() if modem.pin else None
         settings = GammuSettings(connection=modem.connection, pin=pin)
         return GammuBackend(modem.device, hand_up, settings)
-    return ModemSupervisor(modem.device, hand_up, _supervisor_settings(modem, base))
+    return ModemSupervisor(modem.device, hand_up, supervisor_settings(modem))
 
 
-def _supervisor_settings(modem: ModemConfig, base: SupervisorSettings | None) -> SupervisorSettings:
-    settings = base or SupervisorSettings(timeouts=Timeouts())
+def supervisor_settings(modem: ModemConfig) -> SupervisorSettings:
+    """The AT supervisor's settings for ``modem``: what its settings set, defaults elsewhere."""
     pin = modem.pin.get_secret_value() if modem.pin else None
-    return dataclasses.replace(
-        settings, baud=modem.baud, modem=ModemSettings(pin=pin, storage=modem.storage)
+    return SupervisorSettings(
+        baud=modem.baud,
+        timeouts=Timeouts(**modem.timeouts.model_dump(exclude_none=True)),
+        modem=ModemSettings(pin=pin, storage=modem.storage),
+        **modem.supervisor.model_dump(exclude_none=True),
     )

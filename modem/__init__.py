@@ -6,6 +6,7 @@ Layers, each in its own module::
     at.py          framing, pure: lines, final result codes, "> " prompts, URCs at any moment
     driver.py      ATDriver: one command in flight, waiter registered before writing, timeouts
     sms.py         ModemSMS: set-up, list/read/delete/send, status (typed values: records.py)
+    concatenation.py  pure: whether a modem runs "AT+CMGD=1;+CMGD=2", from one probe's answer
     pdu.py         PDUs through python-gammu's codec, defects handled; network.py builds DELIVERs
     supervision.py the session loop both backends share: backoff, reconnect, SIM failures
     supervisor.py  ModemSupervisor: receive loop, hand-up then delete, watchdog, reconnect

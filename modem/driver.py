@@ -42,6 +42,7 @@ class Timeouts:
     """How long to wait, in seconds. Defaults suit USB sticks; override per modem in settings."""
 
     command_s: float = 5.0  # most commands answer within milliseconds
+    sync_s: float = 2.0  # the first AT: junk in the modem's buffer may swallow it, so retried
     list_s: float = 30.0  # AT+CMGL over a full SIM at a slow line
     prompt_s: float = 5.0  # "> " after AT+CMGS
     send_s: float = 60.0  # AT+CMGS: the network may take this long to accept

@@ -5,9 +5,10 @@ emulator speaks the 3GPP TS 27.005/27.007 subset that SMS gateways use, the way 
 do: echo, verbose result codes, ``> `` prompts, ``+CMTI`` on arrival, SM and ME storages with
 capacities, PDU and text mode. Incoming SMS are built by ``modem.network`` as an SMSC builds
 them (multipart, UCS-2). Faults are injected through ``Faults``: a response delay, bytes paced
-at a baud rate, dropped responses, garbage and Huawei noise, ``+CMS ERROR`` on chosen commands,
-storage full (arrivals wait at the "network" until space frees), index numbering from 0 or 1,
-hang, and unplug (the pty closes; ``replug`` opens a new one behind the same symlink).
+at a baud rate, a per-command latency (SIM writes slower than reads), no V.250 concatenation,
+dropped responses, garbage and Huawei noise, ``+CMS ERROR`` on chosen commands, storage full
+(arrivals wait at the "network" until space frees), index numbering from 0 or 1, hang, and
+unplug (the pty closes; ``replug`` opens a new one behind the same symlink).
 
 Usage::
 
@@ -36,7 +37,7 @@ from datetime import datetime, timedelta, timezone
 from modem.emulator_commands import CommandHandler, StoredSMS
 from modem.network import deliver_pdus
 
-__all__ = ["DEFAULT_BAUD", "Faults", "ModemEmulator", "SentSMS", "StoredSMS"]
+__all__ = ["DEFAULT_BAUD", "SIM_WRITE_FACTOR", "Faults", "ModemEmulator", "SentSMS", "StoredSMS"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ _CHUNK_BYTES = 64
 _SLEEP_GRANULARITY_S = 0.001  # shorter asyncio sleeps overshoot more than they wait
 _ESC, _CTRL_Z = 0x1B, 0x1A
 _BISHKEK = timezone(timedelta(hours=6))
+# Writing a SIM record (EF_SMS) takes longer than reading the modem's copy of it: real sticks
+# answer AT+CMGD in tens of milliseconds where AT+CMGR takes a few.
+SIM_WRITE_FACTOR = 2.0
+_SIM_WRITES = ("AT+CMGD", "AT+CMGW")
 
 
 @dataclass
@@ -55,10 +60,16 @@ class Faults:
     ``baud`` paces every byte in both directions (None: as fast as the pty goes).
     ``cms_errors`` maps a command prefix (``"AT+CMGD"``) to the ``+CMS ERROR`` code it gets.
     ``full`` makes storage refuse arrivals: they wait at the network until space frees.
+    ``latency_ms`` is how long each command takes to run, ``SIM_WRITE_FACTOR`` times longer
+    for SIM writes (``AT+CMGD``); each command of a concatenated line takes its own.
+    ``no_concat`` refuses every line with more than one command (``AT+CMGD=1;+CMGD=2``) with
+    ``ERROR`` and runs none of it, as modems without V.250 concatenation do.
     """
 
     delay_s: float = 0.0
     baud: int | None = None
+    latency_ms: float = 0.0
+    no_concat: bool = False
     drop_responses: int = 0
     cms_errors: dict[str, int] = field(default_factory=dict)
     hang: bool = False
@@ -89,12 +100,18 @@ class ModemEmulator:
         pin: str | None = None,
         puk_required: bool = False,
         faults: Faults | None = None,
+        no_concat: bool = False,
+        latency_ms: float = 0.0,
     ) -> None:
         self.link = link
         self.faults = faults or Faults()
+        # Shorthands for the two faults ``shailoo modem emulate`` offers as flags.
+        self.faults.no_concat = self.faults.no_concat or no_concat
+        self.faults.latency_ms = self.faults.latency_ms or latency_ms
         self.sent: list[SentSMS] = []
         self.on_sent: Callable[[SentSMS], None] | None = None  # told of each AT+CMGS accepted
         self.received_commands: list[str] = []
+        self.received_at: list[float] = []  # time.monotonic() of each received command
         self.commands = CommandHandler(
             imei=imei,
             imsi=imsi,
@@ -115,6 +132,7 @@ class ModemEmulator:
         self._line_busy = False
         self._waiting: deque[tuple[str, str]] = deque()  # arrivals held while storage is full
         self._reference = 0
+        self._running = asyncio.Lock()  # the command line running (with a latency)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -276,31 +294,60 @@ class ModemEmulator:
         if not command.upper().startswith("AT"):
             return  # line noise before a command: real modems ignore it
         self.received_commands.append(command)
+        self.received_at.append(time.monotonic())
         if (code := self._cms_fault(command)) is not None:
-            self._respond("", f"+CMS ERROR: {code}")
+            self._respond("", f"+CMS ERROR: {code}", self._latency_s(command))
             return
         if match := re.fullmatch(r"AT\+CMGS=(\d+)", command, re.IGNORECASE):
             self._pdu_for = int(match.group(1))
-            self._send(b"\r\n> ")
+            self._send(b"\r\n> ", self._latency_s(command))
+            return
+        if self.faults.no_concat and ";" in command:
+            self._respond(*self.commands.refuse(), self._latency_s(command))
+            return
+        if self.faults.latency_ms > 0:
+            self._spawn(self._run_slowly(command))
             return
         bodies: list[str] = []
         final = "OK"
         # V.250: extended commands may be concatenated with ";" (AT+CMGD=1;+CMGD=2); they run in
         # order and the first error ends the line.
-        for number, part in enumerate(command.split(";")):
-            single = part if number == 0 else "AT" + part
-            fault = self._cms_fault(single)
-            body, final = (
-                ("", f"+CMS ERROR: {fault}")
-                if fault is not None
-                else (self.commands.handle(single))
-            )
-            bodies += [body] if body else []
+        for single in _commands_of(command):
+            final = self._run(single, bodies)
             if final != "OK":
                 break
+        self._finish(command, bodies, final)
+
+    async def _run_slowly(self, command: str) -> None:
+        # Each command takes effect when it has run, and a modem runs one line at a time.
+        async with self._running:
+            bodies: list[str] = []
+            final = "OK"
+            for single in _commands_of(command):
+                await asyncio.sleep(self._latency_s(single))
+                final = self._run(single, bodies)
+                if final != "OK":
+                    break
+            self._finish(command, bodies, final)
+
+    def _run(self, single: str, bodies: list[str]) -> str:
+        """Run one command of a line, adding its response to ``bodies``; its final code."""
+        fault = self._cms_fault(single)
+        body, final = (
+            ("", f"+CMS ERROR: {fault}") if fault is not None else self.commands.handle(single)
+        )
+        bodies += [body] if body else []
+        return final
+
+    def _finish(self, command: str, bodies: list[str], final: str) -> None:
         self._respond("\r\n".join(bodies), final)
         if command.upper().startswith("AT+CMGD"):
             self._flush_waiting()
+
+    def _latency_s(self, command: str) -> float:
+        latency_s = self.faults.latency_ms / 1000
+        writes = command.upper().startswith(_SIM_WRITES)
+        return latency_s * SIM_WRITE_FACTOR if writes else latency_s
 
     def _cms_fault(self, command: str) -> int | None:
         for prefix, code in self.faults.cms_errors.items():
@@ -319,7 +366,7 @@ class ModemEmulator:
 
     # -- bytes out ---------------------------------------------------------------------------
 
-    def _respond(self, body: str, final: str) -> None:
+    def _respond(self, body: str, final: str, took_s: float = 0.0) -> None:
         if self.faults.drop_responses > 0:
             self.faults.drop_responses -= 1
             return
@@ -330,7 +377,7 @@ class ModemEmulator:
         text = f"\r\n{body}\r\n" if body else ""
         self._send(
             f"{text}\r\n{final}\r\n".encode("latin-1", errors="replace"),
-            delay_s=self.faults.delay_s,
+            delay_s=self.faults.delay_s + took_s,
         )
 
     def _send(self, data: bytes, delay_s: float = 0.0) -> None:
@@ -382,3 +429,8 @@ class ModemEmulator:
             await asyncio.sleep(interval or 0.5)
             if interval:
                 self._send(b"\r\n^RSSI:17\r\n\r\n^MODE:5,4\r\n")
+
+
+def _commands_of(line: str) -> list[str]:
+    """``AT+CMGD=1;+CMGD=2`` → ``["AT+CMGD=1", "AT+CMGD=2"]``."""
+    return [part if number == 0 else "AT" + part for number, part in enumerate(line.split(";"))]

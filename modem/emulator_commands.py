@@ -140,6 +140,10 @@ class CommandHandler:
             return self._cme(_SIM_PUK_REQUIRED if self.pin_state == "SIM PUK" else 11)
         return handler(match.group("suffix") or "")
 
+    def refuse(self) -> Answer:
+        """The answer to a line the modem cannot parse at all (nothing on it ran)."""
+        return self._unknown()
+
     # -- basics -----------------------------------------------------------------------------
 
     def _ok(self, _: str) -> Answer:

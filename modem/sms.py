@@ -2,7 +2,8 @@
 
 Responses are parsed tolerantly: a line that does not fit (garbage, vendor noise the framer let
 through) is logged and skipped, never fatal. Deleting uses ``AT+CMGD=<index>`` only, never a
-flag form: a flag deletes what we may not have handed up yet.
+flag form: a flag deletes what we may not have handed up yet; several to a line only on a modem
+that was seen to run such lines (``modem.concatenation``), once per connection.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from modem.at import Completed
+from modem.concatenation import PROBE, Concatenation, concatenation_from
 from modem.driver import ATDriver
 from modem.errors import ATCommandError, ATTimeout, CMEError, PDUError, SIMError
 from modem.pdu import decode_pdu, submit_pdus
@@ -51,6 +53,7 @@ class ModemSMS:
         # when it was chosen: any URC or noise since (a modem rebooting says "^BOOT", "RDY")
         # means choosing again before deleting, so an index is never deleted in the wrong place.
         self._selected: tuple[str, int] | None = None
+        self.concatenation = Concatenation.UNKNOWN
 
     async def initialize(self) -> ModemIdentity:
         """Echo off, verbose errors, SIM unlocked, PDU mode, storages, ``+CMTI`` on arrival."""
@@ -59,6 +62,7 @@ class ModemSMS:
         await self.driver.command("AT+CMEE=1")
         await self._unlock_sim()
         await self.driver.command("AT+CMGF=0")
+        await self._probe_concatenation()
         await self._choose_storages()
         await self._enable_indications()
         return await self.identity()
@@ -68,7 +72,7 @@ class ModemSMS:
         self.driver.abort_input()
         for attempt in range(3):
             try:
-                await self.driver.command("AT", timeout_s=2.0)
+                await self.driver.command("AT", timeout_s=self.driver.timeouts.sync_s)
                 return
             except (ATCommandError, ATTimeout):  # junk in its buffer: the next AT is clean
                 if attempt == 2:
@@ -88,6 +92,20 @@ class ModemSMS:
             raise SIMError(
                 exc.command, f"the SIM refused the configured PIN ({exc.final})", exc.code
             ) from exc
+
+    async def _probe_concatenation(self) -> None:
+        lines: list[str] = []
+        try:
+            completed = await self.driver.command(PROBE, on_line=lines.append)
+        except ATCommandError:
+            ok = False
+        except ATTimeout:  # a modem that chokes on such lines: never send it another one
+            self.concatenation = Concatenation.FIRST_ONLY
+            return
+        else:
+            ok, lines = completed.ok, list(completed.lines)
+        self.concatenation = concatenation_from(tuple(lines), ok)
+        _LOGGER.debug("%s: concatenated lines: %s", self.driver.device, self.concatenation.value)
 
     async def _choose_storages(self) -> None:
         response = await self.driver.command("AT+CPMS=?")
@@ -169,29 +187,54 @@ class ModemSMS:
         await self.driver.command(f"AT+CMGD={index}")
 
     async def delete_many(self, storage: str, listed: list[StoredPDU]) -> None:
-        """Delete these listed messages, several per command line (``AT+CMGD=1;+CMGD=2``,
-        V.250 concatenation): one round trip instead of one each.
+        """Delete these listed messages: several per command line (``AT+CMGD=1;+CMGD=2``,
+        V.250 concatenation, one round trip instead of one each) on a modem that runs such
+        lines, else one per command, never read again: nothing else touched their slots.
 
-        If a line fails part-way, some of its indexes may be free already, and a new message
-        may have landed in one: so each is read again and deleted only if it still holds the
-        message we listed. ``ATCommandError`` lists what could not be deleted.
+        If a line fails, some of its indexes may be free already, and a new message may have
+        landed in one: so each is read again and deleted only if it still holds the message we
+        listed. ``ATCommandError`` lists what could not be deleted.
         """
         await self._use(storage)
+        if self.concatenation is Concatenation.UNKNOWN and len(listed) > 1:
+            await self._probe_concatenation()  # initialize() probes; learn it here otherwise
+            await self._use(storage)
         failed: list[str] = []
-        for start in range(0, len(listed), _DELETES_PER_LINE):
-            chunk = listed[start : start + _DELETES_PER_LINE]
-            try:
-                await self.driver.command("AT" + ";".join(f"+CMGD={s.index}" for s in chunk))
-            except ATCommandError:
-                failed += [await self._delete_if_unchanged(stored) for stored in chunk]
+        start = 0
+        while start < len(listed) and self.concatenation.joins_deletes:
+            failed += await self._delete_line(listed[start : start + _DELETES_PER_LINE])
+            start += _DELETES_PER_LINE
+        failed += [await self._delete_one(stored) for stored in listed[start:]]
         if errors := [error for error in failed if error]:
             raise ATCommandError(f"AT+CMGD ({storage})", "; ".join(errors))
 
-    async def _delete_if_unchanged(self, listed: StoredPDU) -> str:
-        """Delete ``listed`` if its slot still holds it; what went wrong, or ''."""
+    async def _delete_line(self, chunk: list[StoredPDU]) -> list[str]:
+        """Delete ``chunk`` in one command line; what went wrong, index by index."""
+        try:
+            await self.driver.command("AT" + ";".join(f"+CMGD={s.index}" for s in chunk))
+        except ATCommandError:
+            pass
+        else:
+            return []
+        # Part of the line may have run: an index may be free, or hold a newer message by now.
+        held = [await self._still_holds(stored) for stored in chunk]
+        failed = [
+            await self._delete_one(stored) if still else ""
+            for stored, still in zip(chunk, held, strict=True)
+        ]
+        if len(chunk) > 1 and all(held) and not any(failed):
+            # Nothing on the line ran, yet each command alone did: this modem refuses such
+            # lines (too long for it?), so one per command from now on, and no more re-reads.
+            _LOGGER.info("%s: refuses concatenated deletes; one per command", self.driver.device)
+            self.concatenation = Concatenation.REFUSED
+        return failed
+
+    async def _still_holds(self, listed: StoredPDU) -> bool:
         current = await self.read_stored(listed.storage, listed.index)
-        if current is None or current.pdu_hex != listed.pdu_hex:
-            return ""  # deleted already (or the slot holds a newer message: not ours to delete)
+        return current is not None and current.pdu_hex == listed.pdu_hex
+
+    async def _delete_one(self, listed: StoredPDU) -> str:
+        """Delete ``listed`` by its index alone; what went wrong, or ''."""
         try:
             await self.driver.command(f"AT+CMGD={listed.index}")
         except ATCommandError as exc:

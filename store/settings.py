@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,7 +19,47 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["ApiConfig", "ModemConfig", "RepliesConfig", "Settings", "get_settings"]
+__all__ = [
+    "ApiConfig",
+    "ModemConfig",
+    "ModemSupervisorConfig",
+    "ModemTimeoutsConfig",
+    "RepliesConfig",
+    "Settings",
+    "get_settings",
+]
+
+
+class ModemTimeoutsConfig(BaseModel):
+    """How long the AT driver waits, in seconds; unset means the driver's default
+    (``modem.driver.Timeouts``, so the defaults live in one place)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_s: float | None = Field(default=None, gt=0)
+    sync_s: float | None = Field(default=None, gt=0)
+    list_s: float | None = Field(default=None, gt=0)
+    prompt_s: float | None = Field(default=None, gt=0)
+    send_s: float | None = Field(default=None, gt=0)
+    close_s: float | None = Field(default=None, gt=0)
+    open_s: float | None = Field(default=None, gt=0)
+
+
+class ModemSupervisorConfig(BaseModel):
+    """The AT supervisor's intervals and limits, in seconds where timed; unset means its
+    default (``modem.supervisor.SupervisorSettings``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sweep_interval_s: float | None = Field(default=None, gt=0)
+    watchdog_idle_s: float | None = Field(default=None, gt=0)
+    watchdog_failures: int | None = Field(default=None, ge=1)
+    status_interval_s: float | None = Field(default=None, gt=0)
+    backoff_first_s: float | None = Field(default=None, gt=0)
+    backoff_max_s: float | None = Field(default=None, gt=0)
+    device_poll_s: float | None = Field(default=None, gt=0)
+    hand_up_s: float | None = Field(default=None, gt=0)
+    receiving_quiet_s: float | None = Field(default=None, ge=0)
 
 
 class ModemConfig(BaseModel):
@@ -28,7 +68,8 @@ class ModemConfig(BaseModel):
     ``backend`` is ``at`` (shailoo's own AT driver) or ``gammu`` (python-gammu's drivers, for
     phones that need gammu's quirk tables); ``connection`` is gammu's connection name (``at``,
     ``at115200``, ``blueat``..., ``none`` for its dummy driver) and only the gammu backend reads
-    it, as the AT driver alone reads ``baud`` and ``storage``.
+    it, as the AT driver alone reads ``baud``, ``storage``, ``timeouts`` and ``supervisor``
+    (``[modems.timeouts]`` and ``[modems.supervisor]`` tables in shailoo.toml).
     """
 
     device: str
@@ -38,6 +79,8 @@ class ModemConfig(BaseModel):
     baud: int = 115_200
     pin: SecretStr | None = None
     storage: str = "auto"
+    timeouts: ModemTimeoutsConfig = Field(default_factory=ModemTimeoutsConfig)
+    supervisor: ModemSupervisorConfig = Field(default_factory=ModemSupervisorConfig)
 
 
 class RepliesConfig(BaseModel):

@@ -205,6 +205,34 @@ async def test_modem_emulate_runs_a_modem_that_takes_sms_from_stdin(tmp_path: Pa
     assert not link.exists()
 
 
+async def test_modem_emulate_takes_no_concat_and_latency_ms(tmp_path: Path) -> None:
+    from modem.driver import ATDriver
+    from modem.errors import ATCommandError
+
+    link = tmp_path / "modem0"
+    process = await asyncio.create_subprocess_exec(
+        SHAILOO, "modem", "emulate", "--link", str(link), "--no-concat", "--latency-ms", "40",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        await asyncio.wait_for(process.stdout.readline(), timeout=20)
+        driver = ATDriver(str(link))
+        await driver.open()
+        try:
+            with pytest.raises(ATCommandError):
+                await driver.command("AT+CGMI;+CGMM")
+            started = asyncio.get_running_loop().time()
+            await driver.command("AT+CGMI")
+            assert asyncio.get_running_loop().time() - started >= 0.04
+        finally:
+            await driver.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=10) == 0
+
+
 async def test_modem_emulate_prints_every_sms_it_is_asked_to_send(tmp_path: Path) -> None:
     from modem.driver import ATDriver
     from modem.sms import ModemSMS

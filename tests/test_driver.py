@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from modem.at import Unsolicited
+from modem.concatenation import PROBE, Concatenation, concatenation_from
 from modem.driver import ATDriver, Timeouts
 from modem.emulator import ModemEmulator
 from modem.errors import ATCommandError, ATTimeout, CMSError, ModemConnectionError, SIMError
@@ -317,3 +319,88 @@ async def test_after_a_failed_delete_line_a_new_message_in_a_freed_slot_is_not_d
     emulator.faults.cms_errors["AT+CMGD=1;"] = 500  # the whole line fails: index by index now
     await sms.delete_many("SM", listed)
     assert [to_part(s).text for s in await sms.list_stored("SM")] == ["OP 999 A1 new"]
+
+
+async def test_the_first_at_waits_the_sync_timeout_from_settings_not_a_literal(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    driver.timeouts = dataclasses.replace(FAST, sync_s=0.1, command_s=5.0)
+    emulator.faults.drop_responses = 3  # each of the three tries goes unanswered
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ATTimeout):
+        await ModemSMS(driver).initialize()
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert emulator.received_commands == ["AT", "AT", "AT"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "ok", "expected"),
+    [
+        (("+CMGF: 0", "+CMGF: 0"), True, Concatenation.RUNS_ALL),
+        ((), False, Concatenation.REFUSED),
+        (("+CMGF: 0",), False, Concatenation.FIRST_ONLY),  # V.250 §5.6: the first ran
+        (("+CMGF: 0",), True, Concatenation.FIRST_ONLY),  # the rest of the line ignored
+        ((), True, Concatenation.FIRST_ONLY),  # nonsense: the cautious reading
+    ],
+)
+def test_the_probe_answer_says_how_much_of_a_concatenated_line_runs(
+    lines: tuple[str, ...], ok: bool, expected: Concatenation
+) -> None:
+    assert concatenation_from(lines, ok) is expected
+
+
+async def test_initialisation_learns_whether_the_modem_runs_concatenated_lines(
+    tmp_path: Path,
+) -> None:
+    async with modem_with(tmp_path) as (_, modem):
+        sms = ModemSMS(modem)
+        await sms.initialize()
+        assert sms.concatenation is Concatenation.RUNS_ALL
+    async with modem_with(tmp_path, no_concat=True) as (_, modem):
+        sms = ModemSMS(modem)
+        await sms.initialize()
+        assert sms.concatenation is Concatenation.REFUSED
+
+
+async def test_a_modem_refusing_concatenation_deletes_one_index_per_command_reading_none_again(
+    tmp_path: Path,
+) -> None:
+    async with modem_with(tmp_path, no_concat=True) as (emulator, modem):
+        sms = await on_sim(modem, emulator, 20)
+        listed = await sms.list_stored("SM")
+        before = len(emulator.received_commands)
+        await sms.delete_many("SM", listed)
+        assert emulator.stored("SM") == {}
+        assert emulator.received_commands[before:] == [f"AT+CMGD={n}" for n in range(1, 21)]
+
+
+async def test_without_initialisation_the_first_delete_of_many_learns_it_first(
+    tmp_path: Path,
+) -> None:
+    async with modem_with(tmp_path, no_concat=True) as (emulator, modem):
+        for number in range(3):
+            emulator.deliver("+996555123456", f"OP {number} A1")
+        sms = ModemSMS(modem)
+        listed = await sms.list_stored("SM")
+        before = len(emulator.received_commands)
+        await sms.delete_many("SM", listed)
+        assert emulator.received_commands[before:] == [PROBE, "AT+CMGD=1", "AT+CMGD=2",
+                                                       "AT+CMGD=3"]  # fmt: skip
+        assert emulator.stored("SM") == {}
+
+
+async def test_a_delete_line_refused_whole_after_a_passing_probe_switches_to_one_per_command(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    sms = await on_sim(driver, emulator, 20)
+    listed = await sms.list_stored("SM")
+    emulator.faults.no_concat = True  # e.g. a line longer than this modem takes
+    before = len(emulator.received_commands)
+    await sms.delete_many("SM", listed)
+    assert emulator.stored("SM") == {}
+    sent = emulator.received_commands[before:]
+    # Nothing of the refused line ran, but that is known only after reading its indexes again.
+    assert sent.count("AT+CMGR=1") == 1
+    assert [c for c in sent if c.startswith("AT+CMGR")] == [f"AT+CMGR={n}" for n in range(1, 17)]
+    assert sent[-4:] == ["AT+CMGD=17", "AT+CMGD=18", "AT+CMGD=19", "AT+CMGD=20"]
+    assert sms.concatenation is Concatenation.REFUSED

@@ -4,15 +4,19 @@ listing parser without a crash."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from modem.at import ATChannel, Completed
 from modem.driver import ATDriver
-from modem.emulator import ModemEmulator
+from modem.emulator import SIM_WRITE_FACTOR, Faults, ModemEmulator
 from modem.errors import ATCommandError, CMSError
 from modem.sms import _listing, to_part
 
@@ -119,3 +123,57 @@ def test_real_modem_transcripts_frame_and_list_without_a_crash(row: dict[str, st
     for stored in _listing("SM", completed[0].lines, 1):
         part = to_part(stored)  # decoded, or kept with its error: never an exception
         assert part.error is None or part.pdu_hex == stored.pdu_hex
+
+
+@contextlib.asynccontextmanager
+async def emulated(tmp_path: Path, **options: Any) -> AsyncIterator[tuple[ModemEmulator, ATDriver]]:
+    emulator = ModemEmulator(link=str(tmp_path / "faulty"), **options)
+    await emulator.start()
+    driver = ATDriver(emulator.device)
+    await driver.open()
+    try:
+        yield emulator, driver
+    finally:
+        await driver.close()
+        await emulator.stop()
+
+
+async def timed(driver: ATDriver, command: str) -> float:
+    started = time.monotonic()
+    await driver.command(command)
+    return time.monotonic() - started
+
+
+async def test_no_concat_refuses_a_concatenated_line_and_runs_none_of_it(tmp_path: Path) -> None:
+    async with emulated(tmp_path, no_concat=True) as (emulator, driver):
+        emulator.deliver("+996555123456", "OP 1 A1")
+        emulator.deliver("+996555123456", "OP 2 A1")
+        with pytest.raises(ATCommandError) as refused:
+            await driver.command("AT+CMGD=1;+CMGD=2")
+        assert refused.value.final == "ERROR"
+        assert sorted(emulator.stored("SM")) == [1, 2]
+        await driver.command("AT+CMGD=1")  # one command per line still works
+        assert sorted(emulator.stored("SM")) == [2]
+
+
+async def test_latency_delays_each_answer_and_sim_writes_take_longer(tmp_path: Path) -> None:
+    async with emulated(tmp_path, latency_ms=50) as (emulator, driver):
+        for number in range(3):
+            emulator.deliver("+996555123456", f"OP {number} A1")
+        read_s = await timed(driver, "AT+CMGR=1")
+        write_s = await timed(driver, "AT+CMGD=1")
+        assert read_s >= 0.05
+        assert write_s >= 0.05 * SIM_WRITE_FACTOR > read_s - 0.02
+        # Each command of a concatenated line takes its own time, and takes effect when run.
+        deleting = asyncio.create_task(timed(driver, "AT+CMGD=2;+CMGD=3"))
+        await asyncio.sleep(0.05)
+        assert sorted(emulator.stored("SM")) == [2, 3]
+        assert await deleting >= 2 * 0.05 * SIM_WRITE_FACTOR
+        assert emulator.stored("SM") == {}
+
+
+async def test_faults_set_as_fields_work_as_the_constructor_options_do(tmp_path: Path) -> None:
+    async with emulated(tmp_path, faults=Faults(no_concat=True, latency_ms=30)) as (_, driver):
+        with pytest.raises(ATCommandError):
+            await driver.command("AT+CGMI;+CGMM")
+        assert await timed(driver, "AT+CGMI") >= 0.03

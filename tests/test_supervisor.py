@@ -10,12 +10,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from gateway.service import supervisor_settings
 from modem.backend import ModemState
 from modem.driver import Timeouts
 from modem.emulator import Faults, ModemEmulator
 from modem.supervision import Supervised
 from modem.supervisor import ModemSupervisor, SupervisorSettings
+from store.settings import ModemSupervisorConfig, ModemTimeoutsConfig, Settings
 from tests.helpers import Collector, all_stored, eventually, on_the_modem
 
 FAST = SupervisorSettings(
@@ -48,6 +51,31 @@ async def test_messages_waiting_on_the_sim_at_start_are_handed_up_then_deleted(
         assert supervisor.state is ModemState.READY
     finally:
         await supervisor.stop(task)
+
+
+async def test_a_slow_modem_refusing_concatenation_is_drained_reading_each_pdu_once(
+    tmp_path: Path,
+) -> None:
+    emulator = ModemEmulator(
+        link=str(tmp_path / "slow"), capacities={"SM": 40, "ME": 10}, no_concat=True,
+        latency_ms=5,
+    )  # fmt: skip
+    await emulator.start()
+    for number in range(30):
+        emulator.deliver("+996555123456", f"OP {number} A1")
+    collector = Collector(on_the_modem(emulator))
+    settings = dataclasses.replace(FAST, sweep_interval_s=60.0)
+    supervisor = ModemSupervisor(emulator.device, collector, settings)
+    task = asyncio.create_task(supervisor.run())
+    try:
+        await eventually(lambda: all_stored(emulator) == 0)
+        assert len(collector.parts) == 30
+        assert not [c for c in emulator.received_commands if c.startswith("AT+CMGR")]
+        deletes = [c for c in emulator.received_commands if c.startswith("AT+CMGD")]
+        assert deletes == [f"AT+CMGD={n}" for n in range(1, 31)]
+    finally:
+        await supervisor.stop(task)
+        await emulator.stop()
 
 
 async def test_a_new_message_is_handed_up_on_cmti_without_waiting_for_the_sweep(
@@ -240,3 +268,51 @@ async def test_a_replugged_modem_is_read_again_at_once_whatever_the_backoff(
         assert collector.texts() == Counter({"OP 1234 A1": 1})
     finally:
         await supervisor.stop(task)
+
+
+PER_MODEM_TOML = """
+[[modems]]
+device = "/dev/ttyUSB0"
+
+[modems.timeouts]
+list_s = 60
+sync_s = 0.5
+
+[modems.supervisor]
+sweep_interval_s = 15
+watchdog_failures = 5
+
+[[modems]]
+device = "/dev/ttyUSB1"
+"""
+
+
+def test_per_modem_timeouts_and_intervals_in_shailoo_toml_reach_that_modems_supervisor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shailoo.toml").write_text(PER_MODEM_TOML, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHAILOO_MODEMS", raising=False)
+    tuned, plain = (supervisor_settings(modem) for modem in Settings().modems)
+    assert tuned.timeouts == Timeouts(list_s=60, sync_s=0.5)
+    assert (tuned.sweep_interval_s, tuned.watchdog_failures) == (15, 5)
+    assert tuned.watchdog_idle_s == SupervisorSettings().watchdog_idle_s  # unset: the default
+    assert plain == SupervisorSettings()
+
+
+def test_a_misspelt_per_modem_timeout_is_refused_not_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = PER_MODEM_TOML.replace("list_s = 60", "lsit_s = 60")
+    (tmp_path / "shailoo.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHAILOO_MODEMS", raising=False)
+    with pytest.raises(ValidationError, match="lsit_s"):
+        Settings()
+
+
+def test_every_timeout_and_supervisor_interval_can_be_set_per_modem() -> None:
+    per_modem = {"baud", "timeouts", "modem"}  # ModemConfig's own fields
+    supervisor = {f.name for f in dataclasses.fields(SupervisorSettings)} - per_modem
+    assert set(ModemSupervisorConfig.model_fields) == supervisor
+    assert set(ModemTimeoutsConfig.model_fields) == {f.name for f in dataclasses.fields(Timeouts)}

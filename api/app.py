@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from api.auth import TokenCheck
 from api.cache import ResponseCache
+from api.console import install_console
 from api.deps import ApiState
 from api.errors import install_error_handlers, strict_query
 from api.routes import admin, checklists, events, health, messages, reports, roster, stats
@@ -90,4 +91,5 @@ def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (messages, reports, checklists, stats, roster, admin, events, health):
         app.include_router(module.router)
+    install_console(app)
     return app

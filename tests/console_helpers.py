@@ -7,9 +7,12 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import uvicorn
+from playwright.async_api import Browser, Page, Request, async_playwright
 
 from tests.api_helpers import Api
 
@@ -47,3 +50,71 @@ async def served(api: Api) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, SERVER_START_S)
+
+
+@dataclass
+class Watched:
+    """A browser tab and what it did wrong: console errors, and requests to other hosts."""
+
+    page: Page
+    base: str
+    errors: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+    def watch(self) -> None:
+        own = urlsplit(self.base).netloc
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+        def requested(request: Request) -> None:
+            where = urlsplit(request.url)
+            if where.scheme not in ("data", "blob") and where.netloc != own:
+                self.foreign.append(request.url)
+
+        self.page.on("request", requested)
+
+    async def sign_in(self, token: str) -> None:
+        """Through the sign-in form, as a person would."""
+        await self.page.goto(f"{self.base}/")
+        await self.page.fill("#token", token)
+        await self.page.click("button[type=submit]")
+        await self.page.wait_for_url(f"{self.base}/")
+
+    async def visit(self, path: str) -> None:
+        await self.page.goto(f"{self.base}{path}")
+
+    async def shot(self, name: str) -> None:
+        """A screenshot under tests/artifacts/ (git-ignored; CI keeps them)."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        await self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    async def overflows_sideways(self) -> bool:
+        """Whether the page is wider than the window (tables scroll inside their own box)."""
+        return bool(await self.page.evaluate(
+            "document.documentElement.scrollWidth > window.innerWidth + 1"
+        ))  # fmt: skip
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's chromium, headless; never a browser Playwright downloads."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def tab(browser: Browser, base: str, viewport: dict[str, int]) -> AsyncIterator[Watched]:
+    """A fresh browser context (no cookies) with one watched tab."""
+    context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    try:
+        watched = Watched(await context.new_page(), base)
+        watched.watch()
+        yield watched
+    finally:
+        await context.close()

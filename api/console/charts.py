@@ -16,8 +16,8 @@ __all__ = ["Bar", "bar_chart"]
 
 _WIDTH: Final = 600
 _ROW: Final = 26
-_LABEL: Final = 170  # the left column of labels
-_VALUE: Final = 90  # the right column of figures
+_LABEL: Final = 160  # the left column of labels
+_VALUE: Final = 150  # the right column of figures
 _PLOT: Final = _WIDTH - _LABEL - _VALUE
 
 
@@ -74,5 +74,5 @@ def _error_bar(left: float, right: float, top: float, bottom: float) -> str:
     )
 
 
-def _clipped(label: str, most: int = 24) -> str:
+def _clipped(label: str, most: int = 20) -> str:
     return label if len(label) <= most else label[: most - 1] + "…"

@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/modem.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/console.py
 
 demo: $(STAMP)
 	$(BIN)/shailoo demo

@@ -81,7 +81,7 @@ async def test_every_page_renders_for_every_scope_with_a_strict_content_policy(a
                 assert "script-src 'self'" in policy
 
 
-async def test_a_read_token_is_shown_no_phone_number_and_no_comment(api) -> None:
+async def test_a_read_token_is_shown_no_phone_number_no_name_and_no_comment(api) -> None:
     await api.receive(f"IN 1234 K4 @ {COMMENT}")
     await api.receive("OP 5678 A1 Z9", observer="5678", reference=2)
     async with signed_in(api, "read") as browser:
@@ -89,6 +89,7 @@ async def test_a_read_token_is_shown_no_phone_number_and_no_comment(api) -> None
             text = (await browser.get(page)).text
             assert not PHONE_DIGITS.search(text), page
             assert COMMENT not in text, page
+            assert not any(o["name"] in text for o in OBSERVERS), page
     async with signed_in(api, "read:pii") as browser:
         assert COMMENT in (await browser.get("/reports")).text
         assert OBSERVERS[0]["phones"][0] in (await browser.get("/observers?q=1234")).text

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.console.charts import Bar, bar_chart
+from api.console.observers import visible_observer
 from api.console.session import Viewer
 from parser import Deployment, text_in
-from store.queries import coverage, roster
+from store.queries import coverage, reported, roster
 
 __all__ = ["Share", "coverage_view"]
 
@@ -51,13 +52,13 @@ async def coverage_view(
     now = datetime.now(UTC)
     codes = [f.code for f in forms.forms] if forms else []
     chosen = form if form in codes else (codes[0] if codes else None)
-    overall: list[Share] = []
-    stations: list[dict[str, Any]] = []
-    for each in forms.forms if forms else []:
-        rows = await coverage.coverage(session, each.code, now)
-        overall.append(_share(f"{each.code} · {text_in(each.name, language)}", rows))
-        if each.code == chosen:
-            stations = rows
+    counts = await reported.reported_by_form(session, codes, now) if codes else {}
+    overall = [
+        Share(f"{each.code} · {text_in(each.name, language)}", stations, done)
+        for each in (forms.forms if forms else [])
+        for done, stations in [counts.get(each.code, (0, 0))]
+    ]
+    stations = await coverage.coverage(session, chosen, now) if chosen else []
     by_region = _by_region(stations)
     missing = [
         s for s in stations
@@ -92,10 +93,9 @@ def _bar(share: Share) -> Bar:
 async def _observers(
     session: AsyncSession, viewer: Viewer, region: str | None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Observers by station; their phones only for a viewer who may see them."""
+    """Observers by station; their names and phones only for a viewer who may see them."""
     rows = await roster.list_observers(session, None, region, None, _EVERY_OBSERVER)
     by_station: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        phones = row["phones"] if viewer.sees_pii else []
-        by_station[row["station_code"] or ""].append({**row, "phones": phones})
+        by_station[row["station_code"] or ""].append(visible_observer(row, viewer))
     return by_station

@@ -12,7 +12,7 @@ from api.routes.messages import shown
 from store.queries import lookup, messages, roster
 from store.queries.filters import MessageFilter, Page
 
-__all__ = ["observers_view"]
+__all__ = ["observers_view", "visible_observer"]
 
 _PHONE: Final = re.compile(r"^\+?\d{6,15}$")
 _AT_STATION: Final = 200
@@ -29,10 +29,18 @@ async def observers_view(
     for observer in found:
         rows = await _their_messages(session, viewer, observer)
         shown_observers.append({
-            **observer, "phones": observer["phones"] if viewer.sees_pii else [],
+            **visible_observer(observer, viewer),
             "messages": [shown(row, viewer.principal) for row in rows[:_THEIR_MESSAGES]],
         })  # fmt: skip
     return {"query": query or "", "observers": shown_observers}
+
+
+def visible_observer(observer: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
+    """An observer as this viewer may see them: as ``/api/v1/observers`` without ``read:pii``
+    (no name), and no phone number at all, not even masked."""
+    if viewer.sees_pii:
+        return observer
+    return {**observer, "name": "", "phones": []}
 
 
 async def _their_messages(

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import subprocess
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,10 +24,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # Two tabs watch the feed at once: the one behind must not have its timers throttled.
+    "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
 ]  # fmt: skip
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 SERVER_START_S = 20.0
+BROWSER_START_S = 20.0
 
 
 def free_port() -> int:
@@ -95,13 +102,42 @@ class Watched:
         ))  # fmt: skip
 
 
+@contextmanager
+def chromium_process(profile: Path) -> Iterator[str]:
+    """Debian's chromium, headless, for a whole test session (never a browser Playwright
+    downloads); its DevTools endpoint, which each test connects to with a context of its own."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(CHROMIUM), *CHROMIUM_ARGS, f"--remote-debugging-port={port}",
+         f"--user-data-dir={profile}", "about:blank"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + BROWSER_START_S
+        while not _answers(f"{endpoint}/json/version"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"chromium did not start (exit status {process.returncode})")
+            time.sleep(0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(BROWSER_START_S)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own 127.0.0.1 URL
+            return True
+    except OSError:
+        return False
+
+
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """Debian's chromium, headless; never a browser Playwright downloads."""
+async def chromium(endpoint: str) -> AsyncIterator[Browser]:
+    """The session's chromium, connected to through DevTools; disconnected after."""
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
+        browser = await playwright.chromium.connect_over_cdp(endpoint)
         try:
             yield browser
         finally:

@@ -6,7 +6,9 @@ The browser's own view (live updates, console errors, screenshots) is in
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api import console
+from api.console.i18n import translations
+from api.console.messages import Segment, highlighted
 from parser import Deployment
 from store.db import Database
 from tests.api_helpers import OBSERVERS, Api, open_api
@@ -21,6 +26,7 @@ from tests.api_helpers import OBSERVERS, Api, open_api
 PAGES = ["/", "/messages", "/reports", "/estimates", "/modems", "/observers?q=1234"]
 PHONE_DIGITS = re.compile(r"\+?996\d{3}")
 COMMENT = "police came"
+PYPROJECT = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text("utf-8"))
 
 
 @pytest.fixture
@@ -195,3 +201,41 @@ async def test_the_estimates_page_draws_shares_with_error_bars(api) -> None:
     assert page.count('class="error-bar"') == 2  # question A: Yes and No
     assert "66.7% ±" in page
     assert "3/3 (100%)" in page
+
+
+async def test_the_live_feed_needs_a_session(api) -> None:
+    response = await api.client.get("/console/events")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in"
+
+
+def test_every_text_of_the_pages_is_translated_to_kyrgyz_and_russian() -> None:
+    templates = Path(console.__file__).parent / "templates"
+    wanted = {
+        text
+        for page in templates.glob("*.html")
+        for text in re.findall(r'_\("([^"]+)"\)', page.read_text(encoding="utf-8"))
+    }
+    for language in ("ky", "ru"):
+        catalog = translations(language)
+        missing = sorted(text for text in wanted if catalog.gettext(text) == text)
+        assert missing == [], language
+
+
+def test_the_package_data_globs_ship_every_console_file() -> None:
+    root = Path(console.__file__).parent
+    globs = PYPROJECT["tool"]["setuptools"]["package-data"]["api"]
+    shipped = [p for p in root.rglob("*") if p.is_file() and p.suffix != ".py"
+               and "__pycache__" not in p.parts]  # fmt: skip
+    assert shipped
+    for path in shipped:
+        relative = path.relative_to(root.parent).as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in globs), relative
+
+
+def test_an_error_span_is_highlighted_where_it_lies() -> None:
+    errors = [{"code": "UNKNOWN_QUESTION", "span": [11, 13]}, {"code": "MISSING", "span": [13, 13]}]
+    assert highlighted("OP 5678 A1 Z9", errors) == [
+        Segment("OP 5678 A1 "),
+        Segment("Z9", ("UNKNOWN_QUESTION",)),
+    ]

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 __all__ = ["Bar", "bar_chart"]
 
 _WIDTH: Final = 600
-_ROW: Final = 26
+_ROW: Final = 30
 _LABEL: Final = 160  # the left column of labels
 _VALUE: Final = 150  # the right column of figures
 _PLOT: Final = _WIDTH - _LABEL - _VALUE

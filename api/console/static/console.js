@@ -27,6 +27,7 @@
         }
       }
       document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+      document.body.dataset.refreshedAt = String(Date.now());
     } catch (error) {
       // The API is restarting or the network dropped: the next event tries again.
     } finally {

@@ -20,6 +20,7 @@ from api import console
 from api.console.i18n import translations
 from api.console.messages import Segment, highlighted
 from parser import Deployment
+from store import repository
 from store.db import Database
 from tests.api_helpers import OBSERVERS, Api, open_api
 
@@ -239,3 +240,23 @@ def test_an_error_span_is_highlighted_where_it_lies() -> None:
         Segment("OP 5678 A1 "),
         Segment("Z9", ("UNKNOWN_QUESTION",)),
     ]
+
+
+async def test_the_modems_page_shows_queues_and_hides_the_sim_from_read(api) -> None:
+    async with api.db.transaction() as session:
+        await repository.upsert_modem(
+            session, imsi="437051234567890", imei="356938035643809", device="/dev/ttyUSB0",
+            label="", status={"state": "ready", "signal_dbm": -71, "spool": 4, "set_aside": 2,
+                              "storages": [{"name": "SM", "used": 3, "total": 30}]},
+        )  # fmt: skip
+    async with signed_in(api, "admin") as browser:
+        page = (await browser.get("/modems")).text
+        assert '<p class="big" id="spool">4</p>' in page
+        assert '<strong id="set-aside">2</strong>' in page
+        assert "437051234567890" in page
+        assert "SM 3/30" in page
+    async with signed_in(api, "read") as browser:
+        page = (await browser.get("/modems")).text
+        assert "437051234567890" not in page
+        assert "356938035643809" not in page
+        assert "/dev/ttyUSB0" not in page

@@ -173,6 +173,9 @@ async def test_an_admin_sends_one_sms_to_an_observer_through_the_outbox(api) -> 
 async def test_sign_out_forgets_the_session(api) -> None:
     async with signed_in(api, "read") as browser:
         csrf = csrf_of((await browser.get("/")).text)
+        forged = await browser.post("/sign-out", data={"csrf": "0" * 64})
+        assert forged.status_code == 403
+        assert (await browser.get("/")).status_code == 200  # still signed in
         out = await browser.post("/sign-out", data={"csrf": csrf})
         assert out.status_code == 303
         assert "shailoo_session=\"\"" in out.headers["set-cookie"] or "Max-Age=0" in \

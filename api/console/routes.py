@@ -107,7 +107,10 @@ async def sign_in(request: Request, state: StateDep) -> Response:
 
 @router.post("/sign-out")
 async def sign_out(request: Request, viewer: ViewerDep) -> Response:
-    check_csrf(request, viewer, (await _form_fields(request)).get("csrf"))
+    try:
+        check_csrf(request, viewer, (await _form_fields(request)).get("csrf"))
+    except ApiError as exc:
+        return _failed(request, viewer, exc)
     response = _back(request, "/sign-in")
     forget_session(response)
     return response

@@ -106,6 +106,9 @@ async def test_an_admin_uses_every_page_on_a_laptop_and_on_a_phone(api, browser_
     async with served(api) as base, chromium(browser_endpoint) as browser:
         for size, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
             async with tab(browser, base, viewport) as watched:
+                await watched.visit("/sign-in")
+                await watched.shot(f"console-sign-in-{size}")
+                assert not await watched.overflows_sideways(), (size, "sign-in")
                 await watched.sign_in(api.tokens["admin"])
                 for name, path in PAGES.items():
                     await watched.visit(path)

@@ -11,6 +11,7 @@ WORKDIR /src
 # What setuptools needs to build shailoo: the metadata, the files it names, the packages.
 COPY pyproject.toml README.md LICENSE ./
 COPY parser/ parser/
+COPY estimates/ estimates/
 COPY modem/ modem/
 COPY store/ store/
 COPY gateway/ gateway/

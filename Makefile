@@ -26,7 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict parser/ modem/ store/ gateway/ api/ cli/ migrations/
+	$(BIN)/mypy --strict parser/ modem/ store/ gateway/ api/ cli/ migrations/ estimates/
 	$(BIN)/python -m tests.layering
 	$(BIN)/hadolint Dockerfile
 
@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/modem.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/estimates.py
 	$(BIN)/python bench/console.py
 
 demo: $(STAMP)

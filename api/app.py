@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
 from api.auth import TokenCheck
+from api.bodies import BodyGuard
 from api.cache import ResponseCache
 from api.console import install_console
 from api.deps import ApiState
+from api.docs import install_docs
 from api.errors import install_error_handlers, strict_query
-from api.routes import admin, checklists, events, health, messages, reports, roster, stats
+from api.feed import EventFeed
+from api.limits import Slots
+from api.routes import (
+    admin,
+    checklists,
+    estimates,
+    events,
+    health,
+    messages,
+    reports,
+    roster,
+    stats,
+)
 from store.db import Database
 from store.settings import ApiConfig
 
@@ -26,8 +40,9 @@ and other tools.
 **Tokens.** Every route but `/health` needs `Authorization: Bearer shl_...`. Create one with
 `shailoo token create --name dashboard --scope read`. Scopes: `read` (reports, checklists,
 coverage, tallies, forms, stations, observers with phone numbers masked, the SMS log without
-texts), `read:pii` (adds phone numbers and message texts), `admin` (roster, quarantine,
-broadcasts, tokens). No token or an unknown one: 401; a scope too small: 403.
+texts; no report comments, quarantine reasons or actors, nor the modems' IMSI, IMEI or device),
+`read:pii` (adds all of those), `admin` (roster, quarantine, broadcasts, tokens). No token or an
+unknown one: 401, before any request body is read; a scope too small: 403.
 
 **Errors** all have the shape `{"error": "CODE", "detail": "sentence"}`, with `errors` listing
 the fields of an INVALID_REQUEST.
@@ -41,6 +56,7 @@ TAGS = [
     {"name": "reports", "description": "Accepted submissions, and quarantine."},
     {"name": "checklists", "description": "Merged records per observer and form."},
     {"name": "statistics", "description": "Coverage and tallies."},
+    {"name": "estimates", "description": "Quick-count estimates with margins of error."},
     {"name": "roster", "description": "Stations, observers and forms."},
     {"name": "outbox", "description": "Broadcast SMS to observers."},
     {"name": "modems", "description": "Modem health."},
@@ -59,20 +75,27 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     state: ApiState | None = getattr(app.state, "api", None)
     if state is not None:
-        await state.cache.close()
+        await state.close()
 
 
-def api_state(db: Database, config: ApiConfig) -> ApiState:
-    """What the routes share: the database, settings, the token cache."""
+def api_state(db: Database, config: ApiConfig, strata: Mapping[str, int] | None = None) -> ApiState:
+    """What the routes share: the database, settings, the token cache, the event feed;
+    ``strata`` are the settings' frame sizes for the estimates."""
     return ApiState(
         db=db,
         config=config,
         tokens=TokenCheck(db, config.token_cache_s),
         cache=ResponseCache(config.cache_s),
+        feed=EventFeed(db, config.events_poll_s),
+        exports=Slots("CSV exports", config.exports_per_token, config.exports_max),
+        streams=Slots("event streams", config.streams_per_token, config.streams_max),
+        strata=dict(strata or {}),
     )
 
 
-def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
+def create_app(
+    db: Database | None, config: ApiConfig | None = None, strata: Mapping[str, int] | None = None
+) -> FastAPI:
     """The API over ``db``; the caller opens and closes the database. With None, the caller
     sets ``app.state.api = api_state(...)`` before the first request (in a lifespan)."""
     config = config or ApiConfig()
@@ -81,15 +104,17 @@ def create_app(db: Database | None, config: ApiConfig | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        docs_url="/docs",
+        docs_url=None,  # api.docs serves it, with the assets from a package
         redoc_url=None,
         dependencies=[Depends(strict_query)],
         lifespan=_lifespan,
     )
     if db is not None:
-        app.state.api = api_state(db, config)
+        app.state.api = api_state(db, config, strata)
     install_error_handlers(app)
-    for module in (messages, reports, checklists, stats, roster, admin, events, health):
+    app.add_middleware(BodyGuard)
+    install_docs(app)
+    for module in (messages, reports, checklists, stats, estimates, roster, admin, events, health):
         app.include_router(module.router)
     install_console(app)
     return app

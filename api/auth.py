@@ -4,6 +4,10 @@ A token reads ``shl_<prefix>_<secret>``. Only the SHA-256 of the whole token is 
 prefix finds the row and the hashes are compared in constant time. Scopes nest:
 ``read`` < ``read:pii`` < ``admin``. Known tokens are cached for ``token_cache_s`` so that a busy
 dashboard does not cost a query per request; a revoked token stops working within that time.
+A prefix that matches no token is remembered for ``MISS_CACHE_S`` too (a new token's prefix is
+random, so no real token is kept out by it), and refusals are logged at most once every
+``REFUSAL_LOG_EVERY_S`` with a count: a flood of made-up tokens costs neither a query each nor
+a log line each.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ __all__ = ["Principal", "Scope", "TokenCheck", "make_token", "token_hash"]
 _LOGGER = logging.getLogger(__name__)
 _PREFIX_CHARS = 8
 _TOUCH_EVERY_S = 60.0  # last_used_at is kept to the minute, not written per request
+MISS_CACHE_S = 5.0  # an unknown prefix is not looked up again for this long
+MAX_MISSES = 10_000  # unknown prefixes remembered at most (then forgotten all at once)
+REFUSAL_LOG_EVERY_S = 10.0
 
 
 class Scope(enum.StrEnum):
@@ -78,7 +85,10 @@ class TokenCheck:
         self.db = db
         self.cache_s = cache_s
         self._known: dict[str, _Known] = {}
+        self._missed: dict[str, float] = {}
         self._touched: dict[int, float] = {}
+        self._refused_logged = -REFUSAL_LOG_EVERY_S
+        self._refused_since = 0
 
     async def principal(self, token: str, client: str) -> Principal | None:
         """Who ``token`` is, or None (and a log line) when it is not a live token."""
@@ -88,7 +98,7 @@ class TokenCheck:
         expected = known.digest if known else b"\0" * 32
         matches = hmac.compare_digest(token_hash(token), expected)
         if known is None or known.principal is None or not matches:
-            _LOGGER.warning("refused an API token from %s (prefix %r)", client, prefix or "?")
+            self._log_refusal(client, prefix)
             return None
         await self._touch(known.principal.token_id)
         return known.principal
@@ -97,14 +107,30 @@ class TokenCheck:
         """Drop the cache (after a revocation made in this process)."""
         self._known.clear()
 
+    def _log_refusal(self, client: str, prefix: str | None) -> None:
+        now = time.monotonic()
+        self._refused_since += 1
+        if now - self._refused_logged < REFUSAL_LOG_EVERY_S:
+            return
+        more = self._refused_since - 1
+        also = f"; {more} more refused since the last such line" if more else ""
+        _LOGGER.warning("refused an API token from %s (prefix %r)%s", client, prefix or "?", also)
+        self._refused_logged = now
+        self._refused_since = 0
+
     async def _lookup(self, prefix: str) -> _Known | None:
         now = time.monotonic()
         known = self._known.get(prefix)
         if known is not None and now - known.fetched < self.cache_s:
             return known
+        if now - self._missed.get(prefix, -MISS_CACHE_S) < MISS_CACHE_S:
+            return None
         async with self.db.session() as session:
             row = await tokens.token_by_prefix(session, prefix)
         if row is None:
+            if len(self._missed) >= MAX_MISSES:
+                self._missed.clear()
+            self._missed[prefix] = now
             return None
         principal = None
         if row.revoked_at is None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal, Scope, TokenCheck
 from api.cache import ResponseCache
 from api.errors import Forbidden, Unauthorized
+from api.feed import EventFeed
+from api.limits import Slots
 from parser import Deployment
 from store import repository
 from store.db import Database
@@ -33,14 +35,24 @@ _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer shl_.
 
 @dataclass
 class ApiState:
-    """What the application holds: the database, settings and caches."""
+    """What the application holds: the database, settings, caches, the event feed and the
+    slots of long requests."""
 
     db: Database
     config: ApiConfig
     tokens: TokenCheck
     cache: ResponseCache
+    feed: EventFeed
+    exports: Slots
+    streams: Slots
     forms: Deployment | None = None
     forms_read: float = 0.0
+    strata: Mapping[str, int] = field(default_factory=dict)  # settings' frame sizes
+
+    async def close(self) -> None:
+        """Stop what runs in the background (the application is shutting down)."""
+        await self.feed.close()
+        await self.cache.close()
 
 
 def _state(request: Request) -> ApiState:

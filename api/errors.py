@@ -8,8 +8,12 @@
     ├── NotFound                  404 NOT_FOUND (also unknown routes)
     ├── Conflict                  409 CONFLICT: it exists already
     ├── InvalidRequest            422 INVALID_REQUEST (400 INVALID_CURSOR for a bad cursor)
-    ├── RateLimited               429 RATE_LIMITED
+    ├── PayloadTooLarge           413 PAYLOAD_TOO_LARGE: a body over the route's limit
+    ├── RateLimited               429 RATE_LIMITED (with Retry-After)
+    ├── Busy                      503 BUSY: every export or stream slot is taken (Retry-After)
     └── Unavailable               503 DATABASE_UNAVAILABLE, NOT_READY
+
+A database pool that has no connection to give within its timeout is DATABASE_UNAVAILABLE too.
 
 Validation errors from FastAPI, HTTP errors from Starlette, and database failures are translated
 here, once; anything else is a bug and answers 500 INTERNAL_ERROR in the same shape.
@@ -28,16 +32,22 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+
+from store.errors import DatabaseAwayError, DatabaseError
 
 __all__ = [
     "ERROR_RESPONSES",
+    "EXPORT_LIMITED",
     "ApiError",
+    "Busy",
     "Conflict",
     "ErrorBody",
     "Forbidden",
     "InvalidRequest",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "Unauthorized",
     "Unavailable",
@@ -56,7 +66,7 @@ class ErrorBody(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="For INVALID_REQUEST: each field that was wrong and why."
     )
-    retry_after_s: float | None = Field(default=None, description="For RATE_LIMITED.")
+    retry_after_s: float | None = Field(default=None, description="For RATE_LIMITED and BUSY.")
     checks: dict[str, Any] | None = Field(default=None, description="For NOT_READY.")
 
 
@@ -112,10 +122,22 @@ class InvalidCursor(InvalidRequest):
     status, code = 400, "INVALID_CURSOR"
 
 
+class PayloadTooLarge(ApiError):
+    """A request body larger than the route takes."""
+
+    status, code = 413, "PAYLOAD_TOO_LARGE"
+
+
 class RateLimited(ApiError):
     """Too many of these lately."""
 
     status, code = 429, "RATE_LIMITED"
+
+
+class Busy(ApiError):
+    """Every slot for this kind of long request is taken, by all callers together."""
+
+    status, code = 503, "BUSY"
 
 
 class Unavailable(ApiError):
@@ -132,10 +154,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: described("INVALID_CURSOR: a cursor this API did not hand out."),
     401: described("UNAUTHORIZED: no bearer token, or an unknown or revoked one."),
     403: described("FORBIDDEN: the token's scope does not allow this."),
+    413: described("PAYLOAD_TOO_LARGE: the request body is over this route's limit."),
     422: described("INVALID_REQUEST: a parameter or the body is wrong; see `errors`."),
-    503: described("DATABASE_UNAVAILABLE: PostgreSQL cannot be reached; retry shortly."),
+    503: described(
+        "DATABASE_UNAVAILABLE: PostgreSQL cannot be reached or is saturated, or "
+        "BUSY: every slot for exports or streams is taken; retry shortly."
+    ),
 }
 """What any authenticated route may answer besides its own; routes add 404, 409, 429."""
+
+EXPORT_LIMITED = described("RATE_LIMITED: this token has its CSV exports open already.")
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
@@ -145,7 +173,7 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(ApiError, exc)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-    if isinstance(exc, RateLimited) and "retry_after_s" in exc.extra:
+    if "retry_after_s" in exc.extra:
         headers = {"Retry-After": str(int(exc.extra["retry_after_s"]) + 1)}
     return _json(exc.status, exc.body(), headers)
 
@@ -161,7 +189,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(422, body)
 
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "INVALID_REQUEST"}
+_HTTP_CODES = {
+    404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "INVALID_REQUEST",
+    413: PayloadTooLarge.code,
+}  # fmt: skip
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -229,10 +260,20 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
-    for down in (OperationalError, InterfaceError, OSError, ConnectionError):
+    for down in (OperationalError, InterfaceError, OSError, ConnectionError, PoolTimeout):
         app.add_exception_handler(down, _database_down)
     app.add_exception_handler(DBAPIError, _db_error)
+    app.add_exception_handler(DatabaseError, _store_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    # The data layer's translation of a driver error (store.errors): answered as before.
+    if isinstance(exc, DatabaseAwayError):
+        return await _database_down(request, exc)
+    if isinstance(exc.__cause__, DBAPIError):
+        return await _db_error(request, exc.__cause__)
+    return await _unexpected(request, exc)
 
 
 async def _db_error(request: Request, exc: Exception) -> JSONResponse:

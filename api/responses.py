@@ -1,4 +1,4 @@
-"""Fast JSON, cursors, phone masking and streamed CSV.
+"""Fast JSON, cursors and streamed CSV.
 
 List routes build plain dicts in the shape of their documented models and serialise them with
 pydantic-core directly: validating each of fifty rows through a model would cost more than the
@@ -11,6 +11,7 @@ import base64
 import binascii
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -22,14 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal
 from api.deps import ApiState
 from api.errors import InvalidCursor
+from api.limits import Slot, SlottedStream
 
 __all__ = [
     "cached_json",
     "csv_response",
     "decode_cursor",
+    "defused",
     "encode_cursor",
     "json_response",
-    "mask_phone",
     "page_of",
     "streamed",
 ]
@@ -101,36 +103,44 @@ def page_of(
     return rows, encode_cursor(rows[-1][key])
 
 
-def mask_phone(phone: str) -> str:
-    """A phone number with its middle hidden: +996555123456 -> +99655*****56."""
-    if len(phone) <= 6:
-        return "*" * len(phone)
-    return phone[:6] + "*" * (len(phone) - 8) + phone[-2:]
-
-
 def csv_response(
-    header: Sequence[str], rows: AsyncIterator[Iterable[Any]], filename: str
+    header: Sequence[str], rows: AsyncIterator[Iterable[Any]], filename: str, slot: Slot
 ) -> StreamingResponse:
-    """Stream rows as CSV (UTF-8 with a BOM, so spreadsheets read Cyrillic right)."""
+    """Stream rows as CSV (UTF-8 with a BOM, so spreadsheets read Cyrillic right), holding
+    ``slot`` (of ``ApiState.exports``, taken before the query) until the download ends."""
 
     async def body() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(header)
+        writer.writerow([defused(cell) for cell in header])
         yield "\ufeff".encode() + _drain(buffer)
         count = 0
         async for row in rows:
-            writer.writerow(row)
+            writer.writerow([defused(cell) for cell in row])
             count += 1
             if count % 500 == 0:
                 yield _drain(buffer)
         yield _drain(buffer)
 
-    return StreamingResponse(
+    response = SlottedStream(
         body(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+    response.slot = slot
+    return response
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[+-][0-9]+")
+
+
+def defused(cell: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run: text starting like a formula gets a leading
+    ``'``; a sign followed only by digits (a number, a phone number) is data and stays."""
+    formula = isinstance(cell, str) and cell.startswith(_FORMULA_STARTS)
+    return "'" + cell if formula and not _SIGNED_NUMBER.fullmatch(cell) else cell
 
 
 def _drain(buffer: io.StringIO) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import sys
 
-from cli import forms, modem, probe, service, web  # noqa: F401  # importing registers commands
+from cli import estimate, forms, modem, probe, service, spool, web  # noqa: F401  # importing registers commands
 from cli.app import app
 
 __all__ = ["app", "main"]

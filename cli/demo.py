@@ -19,10 +19,13 @@ from typing import Any
 
 from api import create_app
 from api.auth import make_token, token_hash
+from api.estimating import read_inputs
 from cli.serve import bind, serve
+from estimates import estimate_results, render_results
 from gateway.service import Gateway
 from gateway.simulation import ElectionDay, generate_roster
 from modem.emulator import ModemEmulator
+from parser import Deployment
 from store import repository
 from store.bootstrap import save_forms_file
 from store.db import Database
@@ -80,7 +83,10 @@ async def _run(
     await upgrade(db)
     deployment = await save_forms_file(db, options.forms)
     rng = random.Random(options.seed)  # noqa: S311  # a simulation, repeatable by design
-    stations, observers = generate_roster(options.stations, options.observers, rng)
+    # The roster is the whole frame: the sample and three times as many stations not drawn.
+    stations, observers = generate_roster(
+        options.stations, options.observers, rng, unsampled=3 * options.stations
+    )
     async with db.transaction() as session:
         await repository.upsert_stations(session, stations)
         await repository.upsert_observers(session, observers)
@@ -92,7 +98,7 @@ async def _run(
     gateway = Gateway(settings, db, deployment)
     arrivals = ElectionDay(deployment, rng).arrivals(observers)
     header = (
-        f"shailoo demo: {deployment.deployment}, {len(stations)} stations, "
+        f"shailoo demo: {deployment.deployment}, {options.stations} sampled stations, "
         f"{len(observers)} observers, {len(arrivals)} SMS over a {options.day_s:.0f} s day"
     )
     tasks = [
@@ -116,7 +122,20 @@ async def _run(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    return [header, *summary_lines(await _activity(db), time.monotonic() - started)]
+    summary = summary_lines(await _activity(db), time.monotonic() - started)
+    return [header, *summary, *await _estimates(db, deployment, settings)]
+
+
+async def _estimates(db: Database, deployment: Deployment, settings: Settings) -> list[str]:
+    """The quick count of every form that declares results, as the day ended."""
+    lines: list[str] = []
+    for form in deployment.forms:
+        if form.results is not None:
+            async with db.session() as session:
+                frame, rows = await read_inputs(session, deployment, form, settings.strata)
+            result = estimate_results(frame, rows, form)
+            lines += ["", render_results(result, form, deployment.default_language)]
+    return lines
 
 
 async def _start_api(
@@ -136,7 +155,9 @@ async def _start_api(
     token, prefix = make_token()
     async with db.transaction() as session:
         await tokens.add_token(session, "demo", "admin", prefix, token_hash(token))
-    tasks.append(asyncio.create_task(serve(create_app(db, settings.api), listener, stop)))
+    tasks.append(
+        asyncio.create_task(serve(create_app(db, settings.api, settings.strata), listener, stop))
+    )
     return (
         f"API: http://127.0.0.1:{port}/docs   token (admin, this demo only): {token}\n"
         f'     curl -H "Authorization: Bearer {token}" '

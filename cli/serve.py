@@ -8,19 +8,36 @@ import gc
 import logging
 import socket
 from collections.abc import AsyncIterator, Generator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from api.app import api_state, create_app
+from cli.deadline import HeadTimedProtocol
 from cli.logs import configure_logging
 from store.bootstrap import open_database
 from store.errors import ConfigError
 from store.settings import get_settings
 
-__all__ = ["bind", "from_settings", "serve"]
+__all__ = [
+    "bind",
+    "from_settings",
+    "serve",
+    "uvicorn_options",
+]
 
 _LOGGER = logging.getLogger(__name__)
+KEEP_ALIVE_S = 5  # an idle kept-alive connection is closed after this
+MAX_HEADER_BYTES = 16 * 1024  # a request line and headers larger than this: 400, closed
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """What every uvicorn that serves the API is given: quiet logs and bounded waits."""
+    return {
+        "log_level": "warning", "access_log": False, "http": HeadTimedProtocol,
+        "timeout_keep_alive": KEEP_ALIVE_S, "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+    }  # fmt: skip
 
 
 class _Server(uvicorn.Server):
@@ -51,7 +68,7 @@ def bind(host: str, port: int) -> socket.socket:
 async def serve(app: FastAPI, listener: socket.socket, stop: asyncio.Event) -> None:
     """Serve ``app`` on a socket from ``bind`` until ``stop`` is set (the caller handles
     signals)."""
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(app, lifespan="on", **uvicorn_options())
     server = _Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))
     host, port = listener.getsockname()[:2]
@@ -75,13 +92,13 @@ def from_settings() -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await open_database(settings)
-        app.state.api = api_state(db, settings.api)
+        app.state.api = api_state(db, settings.api, settings.strata)
         gc.collect()
         gc.freeze()  # as create_app's own lifespan does, which this one replaces
         try:
             yield
         finally:
-            await app.state.api.cache.close()
+            await app.state.api.close()
             await db.close()
 
     app = create_app(None, settings.api)

@@ -112,7 +112,7 @@ async def _serve(settings: Settings, migrate: bool) -> None:
             return
         async with asyncio.TaskGroup() as group:
             group.create_task(gateway.run(stop))
-            group.create_task(serve(create_app(db, settings.api), listener, stop))
+            group.create_task(serve(create_app(db, settings.api, settings.strata), listener, stop))
     finally:
         await db.close()
         if listener is not None:

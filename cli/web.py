@@ -11,7 +11,7 @@ from api import create_app
 from api.auth import Scope, make_token, token_hash
 from cli.app import app, fail
 from cli.logs import configure_logging
-from cli.serve import bind, serve
+from cli.serve import bind, serve, uvicorn_options
 from cli.service import run_async, stop_on_signals
 from store.bootstrap import database_of
 from store.queries import tokens
@@ -43,7 +43,7 @@ def api_command(
         typer.echo(f"API on http://{settings.api.host}:{settings.api.port} ({workers} workers)")
         uvicorn.run(
             "cli.serve:from_settings", factory=True, host=settings.api.host,
-            port=settings.api.port, workers=workers, log_level="warning", access_log=False,
+            port=settings.api.port, workers=workers, **uvicorn_options(),
         )  # fmt: skip
         return
     run_async(lambda: _serve_api(settings))
@@ -54,7 +54,7 @@ async def _serve_api(settings: Settings) -> None:
     async with database_of(settings) as db:
         listener = bind(settings.api.host, settings.api.port)
         typer.echo(f"API on http://{settings.api.host}:{settings.api.port} (docs at /docs)")
-        await serve(create_app(db, settings.api), listener, stop)
+        await serve(create_app(db, settings.api, settings.strata), listener, stop)
 
 
 def _with_address(settings: Settings, host: str | None, port: int | None) -> Settings:

@@ -1,17 +1,20 @@
 """Sending what the outbox holds: replies and broadcasts, with retries and backoff.
 
-Rows are claimed with ``FOR UPDATE SKIP LOCKED`` (several gateways may share a database) and the
-lock is held while the modem sends, so a row is sent by one gateway at a time. A crash after the
-modem accepted an SMS but before the commit leaves the row pending, and it is sent again: replies
-are delivered at least once, never lost (a repeated "OK" costs an observer nothing; a missing one
-makes them resend the whole report).
+A row is claimed with ``FOR UPDATE SKIP LOCKED`` (several gateways may share a database), its
+attempt counted and a lease (``next_attempt_at``, longer than any send) set, and that is
+committed *before* the modem sends: whatever happens next (an unexpected exception, a database
+that is gone when the outcome is written, a crash), the attempt is counted and the row waits for
+its lease or backoff, so an SMS is never sent more than ``attempts`` times. The outcome is
+committed in a second transaction. A crash after the modem accepted an SMS but before that
+commit sends it again later: replies are delivered at least once, never lost (a repeated "OK"
+costs an observer nothing; a missing one makes them resend the whole report).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from modem.backend import ModemBackend, ModemState
@@ -25,7 +28,9 @@ __all__ = ["OutboxSender"]
 
 _LOGGER = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 120.0
-_BATCH = 10  # rows per call, each in its own transaction
+LEASE_S = SEND_TIMEOUT_S * 2  # a claimed row is not due again before its send has ended
+_BATCH = 10  # rows per call, each in its own transactions
+_EXPECTED = (CMSError, ModemError, TimeoutError, PDUError)
 
 
 class OutboxSender:
@@ -52,29 +57,51 @@ class OutboxSender:
         return attempted
 
     async def _send_next(self, ready: Mapping[str, ModemBackend]) -> bool:
-        """Claim one due row, send it, commit: a crash repeats at most this one SMS."""
+        """Claim one due row (its attempt counted), send it, commit what happened."""
+        row = await self._claim(list(ready))
+        if row is None:
+            return False
+        modem = ready.get(row.modem_imsi or "") or next(iter(ready.values()))
+        outcome = await self._send(row, modem)
         async with self.db.transaction() as session:
-            rows = await repository.claim_due_outbox(session, list(ready), 1)
-            for row in rows:
-                modem = ready.get(row.modem_imsi or "") or next(iter(ready.values()))
-                await self._send(row, modem)
-                if row.status != "pending":
-                    entry = _log_entry(row)
-                    session.add(entry)
-                    await session.flush()
-                    await repository.record_events(session, [("message", entry.id)])
-        return bool(rows)
+            current = await session.get(OutboxMessage, row.id, with_for_update=True)
+            if current is None:  # deleted meanwhile: nothing to record
+                return True
+            self._apply(current, outcome, modem)
+            if current.status != "pending":
+                entry = _log_entry(current)
+                session.add(entry)
+                await session.flush()
+                await repository.record_events(session, [("message", entry.id)])
+        return True
 
-    async def _send(self, row: OutboxMessage, modem: ModemBackend) -> None:
-        row.attempts += 1
+    async def _claim(self, imsis: Sequence[str]) -> OutboxMessage | None:
+        async with self.db.transaction() as session:
+            rows = await repository.claim_due_outbox(session, imsis, 1)
+            for row in rows:
+                row.attempts += 1
+                row.next_attempt_at = datetime.now(UTC) + timedelta(seconds=LEASE_S)
+        return rows[0] if rows else None
+
+    async def _send(self, row: OutboxMessage, modem: ModemBackend) -> list[int] | Exception:
+        """The message references, or what went wrong (anything but a cancellation)."""
         try:
             async with asyncio.timeout(SEND_TIMEOUT_S):
-                references = await modem.send_sms(row.recipient, row.text)
-        except (CMSError, ModemError, TimeoutError, PDUError) as exc:
-            self._failed(row, exc)
+                return await modem.send_sms(row.recipient, row.text)
+        except _EXPECTED as exc:
+            return exc
+        except Exception as exc:  # a bug must cost an attempt too, never loop
+            _LOGGER.exception("sending SMS %d failed unexpectedly", row.id)
+            return exc
+
+    def _apply(
+        self, row: OutboxMessage, outcome: list[int] | Exception, modem: ModemBackend
+    ) -> None:
+        if isinstance(outcome, Exception):
+            self._failed(row, outcome)
             return
         row.status = "sent"
-        row.message_references = references
+        row.message_references = outcome
         row.sent_at = datetime.now(UTC)
         row.modem_imsi = modem.identity.imsi if modem.identity else row.modem_imsi
         row.last_error = None

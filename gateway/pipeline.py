@@ -30,6 +30,7 @@ from parser import (
     parse_message,
     to_json,
 )
+from parser.replies import render_incomplete
 from store import repository
 from store.db import Database
 from store.metrics import PIPELINE_LATENCY
@@ -192,6 +193,8 @@ class Pipeline:
         message.observer_code = result.observer
         message.error_codes = sorted({error.code.value for error in result.errors})
         message.parse = to_json(result, self.deployment, language)
+        if status == "incomplete":  # no report was stored: never say "accepted"
+            message.parse["reply"] = render_incomplete(self.deployment, language)
         self._queue_reply(session, message, message.parse["reply"], batch)
 
     def _store_report(

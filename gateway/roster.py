@@ -1,7 +1,8 @@
 """Reading the roster: stations and observers from CSV files, every row checked.
 
 ``stations.csv``: ``code`` (required), ``name``, ``region``, ``district``, ``registered_voters``,
-``in_sample`` (yes/no, default yes). ``observers.csv``: ``code`` (the observer ID, digits,
+``in_sample`` (yes/no, default yes), ``stratum`` (the sample design's stratum; default: the
+region). ``observers.csv``: ``code`` (the observer ID, digits,
 required), ``name``, ``phones`` (one or more, separated by ``;``), ``station`` (a station code),
 ``language`` (ky, ru or en). Every mistake is reported as ``file:line: sentence``; nothing is
 imported from files with mistakes.
@@ -94,7 +95,7 @@ def _stations(
             "code": code, "name": row.get("name", ""), "region": row.get("region", ""),
             "district": row.get("district", ""),
             "registered_voters": int(voters) if voters.isdigit() else None,
-            "in_sample": sample not in _FALSE,
+            "in_sample": sample not in _FALSE, "stratum": row.get("stratum", ""),
         }  # fmt: skip
     return list(stations.values())
 

@@ -17,7 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
-from gateway.ingest import DATABASE_DOWN, Ingest
+from gateway.ingest import DATABASE_AWAY, Ingest
 from gateway.outbox import OutboxSender
 from gateway.pipeline import Pipeline
 from gateway.spool import Spool
@@ -152,6 +152,12 @@ class Gateway:
                 await self._save_status()
 
     async def _save_status(self) -> None:
+        spool = {
+            "spool": self.spool.size(),
+            # Counted once per spool file by /metrics and /ready, whichever modem says it.
+            "set_aside": self.spool.set_aside_count(),
+            "spool_file": str(self.spool.rejected_path.resolve()),
+        }
         async with self.db.transaction() as session:
             for supervisor in self.supervisors:
                 identity = supervisor.identity
@@ -160,7 +166,7 @@ class Gateway:
                 status = {
                     "state": supervisor.state.value,
                     "last_error": supervisor.last_error,
-                    "spool": self.spool.size(),
+                    **spool,
                     **(dataclasses.asdict(supervisor.status) if supervisor.status else {}),
                 }
                 await repository.upsert_modem(
@@ -179,8 +185,8 @@ async def _surviving(activity: str) -> AsyncIterator[None]:
     away (it comes back), or a bug may hit one batch (the rest of the day must not stop)."""
     try:
         yield
-    except DATABASE_DOWN as exc:
-        _LOGGER.warning("%s waits for the database (%s)", activity, type(exc).__name__)
+    except DATABASE_AWAY as exc:
+        _LOGGER.warning("%s waits for the database (%s)", activity, exc)
         await asyncio.sleep(ERROR_PAUSE_S)
     except Exception:
         _LOGGER.exception("%s failed; trying again shortly", activity)

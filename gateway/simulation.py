@@ -29,22 +29,24 @@ REGIONS = {
 }
 LANGUAGES = ("ky", "ky", "ru", "ru", "en")
 _CYRILLIC = str.maketrans("ABCEHKMOPTXaceopx", "АВСЕНКМОРТХасеорх")
+_STRENGTHS = (1.0, 0.8, 0.6, 0.4, 0.3, 0.2, 0.1)  # the seven candidates' relative support
 _COMMENTS = ("очередь 40 человек", "всё спокойно", "баары тынч", "queue outside",
              "автобус с избирателями у школы", "наблюдателя не пускают")  # fmt: skip
 
 
 def generate_roster(
-    stations: int, observers: int, rng: random.Random
+    stations: int, observers: int, rng: random.Random, *, unsampled: int = 0
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """Station rows and observer rows (two observers per station when numbers allow)."""
+    """Station rows and observer rows (two observers per station when numbers allow). The
+    first ``stations`` are the sample; ``unsampled`` more complete the frame (the country)."""
     station_rows = []
     regions = list(REGIONS)
-    for number in range(1, stations + 1):
+    for number in range(1, stations + unsampled + 1):
         region = regions[number % len(regions)]
         station_rows.append({
             "code": f"S{number:04d}", "name": f"School No. {number}", "region": region,
             "district": rng.choice(REGIONS[region]), "registered_voters": rng.randint(600, 2500),
-            "in_sample": True,
+            "in_sample": number <= stations,
         })  # fmt: skip
     codes = rng.sample(range(1000, 99999), observers)
     observer_rows = [
@@ -72,16 +74,17 @@ class ElectionDay:
         self.deployment = deployment
         self.rng = rng
 
-    def report(self, form: Form, observer: str) -> str:
-        """A valid SMS of ``form`` from ``observer``: answers drawn until the checks hold."""
+    def report(self, form: Form, observer: str, station: str | None = None) -> str:
+        """A valid SMS of ``form`` from ``observer``: answers drawn until the checks hold.
+        Observers of one ``station`` send the same results figures, as a count has one."""
         for _ in range(50):
-            answers = self._answers(form)
+            answers = self._answers(form, station)
             text = " ".join([form.code, observer, *(tag + value for tag, value in answers.items())])
             if parse_message(text, self.deployment).ok:
                 return text
         return f"{form.code} {observer}"
 
-    def _answers(self, form: Form) -> dict[str, str]:
+    def _answers(self, form: Form, station: str | None) -> dict[str, str]:
         answers: dict[str, str] = {}
         for question in form.questions:
             if not question.required and self.rng.random() < 0.3:
@@ -95,18 +98,21 @@ class ElectionDay:
                 chosen = self.rng.sample(sorted(question.options), self.rng.randint(1, 2))
                 answers[question.tag] = "".join(map(str, chosen))
         if form.tags >= set("ABCDEFGHJKMNPQ"):  # the example's results form: figures add up
-            answers.update(self.results_figures())
+            answers.update(self.results_figures(station))
         return answers
 
-    def results_figures(self) -> dict[str, str]:
-        """Results-protocol figures that satisfy the example deployment's RS checks."""
-        votes = {tag: self.rng.randint(0, 400) for tag in "HJKMNPQ"}
+    def results_figures(self, station: str | None = None) -> dict[str, str]:
+        """Results-protocol figures that satisfy the example deployment's RS checks; the
+        same for every call with one ``station`` (candidates of unequal strength)."""
+        rng = self.rng if station is None else random.Random(f"results {station}")  # noqa: S311
+        votes = {tag: round(rng.randint(0, 400) * weight)
+                 for tag, weight in zip("HJKMNPQ", _STRENGTHS, strict=True)}  # fmt: skip
         valid = sum(votes.values())
-        invalid = self.rng.randint(0, 30)
-        issued = valid + invalid + self.rng.randint(0, 5)
-        unused = self.rng.randint(0, 900)
+        invalid = rng.randint(0, 30)
+        issued = valid + invalid + rng.randint(0, 5)
+        unused = rng.randint(0, 900)
         figures = {
-            "A": issued + self.rng.randint(0, 900),
+            "A": issued + rng.randint(0, 900),
             "B": issued + unused,
             "C": issued,
             "D": unused,
@@ -148,10 +154,11 @@ class ElectionDay:
         out: list[Arrival] = []
         for observer in observers:
             phone, code = str(observer["phones"][0]), str(observer["code"])  # type: ignore[index]
+            station = str(observer.get("station_code") or "") or None
             for form_code, start, end in phases:
                 form = self.deployment.form(form_code)
                 if form is not None and self.rng.random() < 0.95:
-                    out += self._sends(form, code, phone, self.rng.uniform(start, end))
+                    out += self._sends(form, code, phone, self.rng.uniform(start, end), station)
             incident = self.deployment.form("IN")
             if incident is not None and self.rng.random() < 0.12:
                 out += self._sends(incident, code, phone, self.rng.uniform(0.1, 0.9))
@@ -165,8 +172,10 @@ class ElectionDay:
         ]
         return sorted(out, key=lambda arrival: arrival.at)
 
-    def _sends(self, form: Form, code: str, phone: str, at: float) -> list[Arrival]:
-        text = self.report(form, code)
+    def _sends(
+        self, form: Form, code: str, phone: str, at: float, station: str | None = None
+    ) -> list[Arrival]:
+        text = self.report(form, code, station)
         roll = self.rng.random()
         if roll < 0.06:  # a mistake, then the corrected report a little later
             return [Arrival(at, phone, self.broken(text)), Arrival(min(at + 0.02, 1), phone, text)]

@@ -125,8 +125,11 @@ class ATDriver:
         called with each response line as it arrives (it must not block)."""
         async with self._lock:
             waiter = self._register(command, on_line)
-            self._write(command + "\r")
-            return await self._finish(command, waiter, timeout_s or self.timeouts.command_s)
+            try:
+                self._write(command + "\r")
+                return await self._finish(command, waiter, timeout_s or self.timeouts.command_s)
+            finally:
+                self._release(waiter)
 
     async def command_with_data(
         self, command: str, data: str, *, timeout_s: float | None = None
@@ -134,22 +137,30 @@ class ATDriver:
         """``AT+CMGS=<n>``: send ``command``, wait for ``> ``, send ``data`` and Ctrl-Z."""
         async with self._lock:
             waiter = self._register(command)
-            loop = asyncio.get_running_loop()
-            self._prompt = prompt = loop.create_future()
-            self._write(command + "\r")
             try:
-                async with asyncio.timeout(self.timeouts.prompt_s):
-                    await asyncio.wait({prompt, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            except TimeoutError:
-                self._abandon(waiter)
-                raise ATTimeout(command, self.timeouts.prompt_s) from None
-            if prompt.done() and (lost := prompt.exception()) is not None:
-                raise lost
-            if waiter.done():  # an error instead of the prompt
-                return self._result(command, waiter.result())
-            self._channel.expect_echo(data)
-            self._write(data + _CTRL_Z)
-            return await self._finish(command, waiter, timeout_s or self.timeouts.send_s)
+                return await self._with_data(command, waiter, data, timeout_s)
+            finally:
+                self._release(waiter)
+
+    async def _with_data(
+        self, command: str, waiter: asyncio.Future[Completed], data: str, timeout_s: float | None
+    ) -> Completed:
+        loop = asyncio.get_running_loop()
+        self._prompt = prompt = loop.create_future()
+        self._write(command + "\r")
+        try:
+            async with asyncio.timeout(self.timeouts.prompt_s):
+                await asyncio.wait({prompt, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except TimeoutError:
+            self._abandon(waiter)
+            raise ATTimeout(command, self.timeouts.prompt_s) from None
+        if prompt.done() and (lost := prompt.exception()) is not None:
+            raise lost
+        if waiter.done():  # an error instead of the prompt
+            return self._result(command, waiter.result())
+        self._channel.expect_echo(data)
+        self._write(data + _CTRL_Z)
+        return await self._finish(command, waiter, timeout_s or self.timeouts.send_s)
 
     def _register(
         self, command: str, on_line: Callable[[str], None] | None = None
@@ -175,6 +186,12 @@ class ATDriver:
             self._abandon(waiter)
             raise ATTimeout(command, timeout_s) from None
         return self._result(command, completed)
+
+    def _release(self, waiter: asyncio.Future[Completed]) -> None:
+        """Abandon ``waiter`` if it is still outstanding, however its command ended: an outer
+        cancellation (a caller's own timeout) skips every ``except``."""
+        if self._waiter is waiter:
+            self._abandon(waiter)
 
     def _abandon(self, waiter: asyncio.Future[Completed]) -> None:
         # A late answer must not be taken for the next command's.

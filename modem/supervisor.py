@@ -44,6 +44,7 @@ class SupervisorSettings:
     status_interval_s: float = 60.0
     backoff_first_s: float = 1.0
     backoff_max_s: float = 60.0
+    device_poll_s: float = 1.0  # while the device path is missing (unplugged)
     hand_up_s: float = 30.0  # longer, and the message stays on the SIM for the next sweep
     receiving_quiet_s: float = 0.3  # after the last arrival, before the modem sends replies
     timeouts: Timeouts = field(default_factory=Timeouts)
@@ -57,7 +58,12 @@ class ModemSupervisor(Supervised):
         self, device: str, hand_up: HandUp, settings: SupervisorSettings | None = None
     ) -> None:
         self.settings = settings or SupervisorSettings()
-        super().__init__(device, self.settings.backoff_first_s, self.settings.backoff_max_s)
+        super().__init__(
+            device,
+            self.settings.backoff_first_s,
+            self.settings.backoff_max_s,
+            self.settings.device_poll_s,
+        )
         self.hand_up = hand_up
         self._sms: ModemSMS | None = None
         self._events: asyncio.Queue[Unsolicited] = asyncio.Queue()

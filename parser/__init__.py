@@ -17,7 +17,7 @@ from parser.errors import (
     ParseError,
     ParserError,
 )
-from parser.forms import Check, Deployment, Form, Question, load_forms, text_in
+from parser.forms import Check, Deployment, Form, Question, Results, load_forms, text_in
 from parser.grammar import parse_message
 from parser.render import render_text, to_json
 from parser.replies import describe_error, render_reply
@@ -37,6 +37,7 @@ __all__ = [
     "ParseResult",
     "ParserError",
     "Question",
+    "Results",
     "compile_check",
     "describe_error",
     "load_forms",

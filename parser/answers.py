@@ -39,15 +39,27 @@ def read_value(question: Question, runs: list[str]) -> Reading:
     if question.type == "multi":
         return _read_multi(question, runs)
     if len(runs) > 1:
-        joined = "".join(runs)
-        return Reading(
-            error=ErrorCode.AMBIGUOUS_VALUE,
-            found=" ".join(runs),
-            params={"hint": f"{question.tag}{joined}"},
-        )
+        return _read_split(question, runs)
+    return _read_single(question, runs[0])
+
+
+def _read_single(question: Question, digits: str) -> Reading:
     if question.type == "integer":
-        return _read_integer(question, runs[0])
-    return _read_choice(question, runs[0])
+        return _read_integer(question, digits)
+    return _read_choice(question, digits)
+
+
+def _read_split(question: Question, runs: list[str]) -> Reading:
+    """Digits never join across separators; suggest the joined value only when it is valid."""
+    joined = "".join(runs)
+    # A hint the observer follows must not lead to a second rejection (B 1 9 is not B19 when
+    # B's options are 1 and 2): without a valid joined value the reply says how to write one.
+    valid = _read_single(question, joined).error is None
+    return Reading(
+        error=ErrorCode.AMBIGUOUS_VALUE,
+        found=" ".join(runs),
+        params={"hint": f"{question.tag}{joined}"} if valid else {"split": 1},
+    )
 
 
 def _number(digits: str, limit: int) -> int | None:
@@ -93,11 +105,8 @@ def _read_multi(question: Question, runs: list[str]) -> Reading:
     if not splits:
         return _invalid_option(question, runs[0])
     if len(splits) > 1:
-        return Reading(
-            error=ErrorCode.AMBIGUOUS_VALUE,
-            found=runs[0],
-            params={"hint": f"{question.tag} " + " ".join(str(c) for c in splits[0])},
-        )
+        # Either split could be what was meant: say to separate the codes, suggest neither.
+        return Reading(error=ErrorCode.AMBIGUOUS_VALUE, found=runs[0], params={"separate": 1})
     return Reading(value=tuple(sorted(set(splits[0]))))
 
 

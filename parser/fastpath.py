@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from parser.formcodes import form_readings
 from parser.forms import Deployment, Form, Question
 from parser.result import Answer, ParseResult
 from parser.tokens import to_latin
@@ -29,6 +30,7 @@ def read_plain(
     text: str, body: str, comment: str | None, deployment: Deployment
 ) -> ParseResult | None:
     """The result for a plain, valid ``body``; ``None`` when the full grammar must decide."""
+    typed = body
     if not body.isascii():
         # Typed on a Cyrillic keyboard: plain when every letter is a Latin lookalike.
         body = to_latin(body)
@@ -41,6 +43,10 @@ def read_plain(
         return None
     code, observer, rest = match.groups()
     form = deployment.by_code.get(code.upper())
+    # A Cyrillic form code may also be read by its sound (parser.formcodes).
+    if typed is not body and form is not None:
+        readings = form_readings(typed[match.start(1) : match.end(1)], deployment.by_code)
+        form = form if readings == [form.code] else None
     rule = deployment.observer_id
     if form is None or not rule.min_digits <= len(observer) <= rule.max_digits:
         return None

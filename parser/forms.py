@@ -4,7 +4,7 @@
 mistake with its location (``forms[2].questions[5].options``), its line and a sentence saying
 what to change. Validation happens in two passes: pydantic checks the shape and the types, then
 ``_semantic_problems`` checks what needs the whole file (unique codes and tags, ranges, the tags
-a check reads).
+a check reads, and room for every reply in one SMS: ``parser.limits``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -29,6 +29,8 @@ from pydantic_core import ErrorDetails
 
 from parser.checks import KEYWORDS, Expression, compile_check
 from parser.errors import CheckSyntaxError, FormsError, FormsProblem
+from parser.limits import reply_problems
+from parser.localized import ANY_LANGUAGE, text_in
 from parser.yamlsource import YamlDocument, read_yaml
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "Form",
     "ObserverIdRule",
     "Question",
+    "Results",
     "load_forms",
     "text_in",
 ]
@@ -48,24 +51,15 @@ Language = Literal["ky", "ru", "en"]
 # Largest number an integer question accepts: more than any polling station count, and small
 # enough that no SMS can make us convert a 5,000-digit string.
 INTEGER_LIMIT = 999_999_999
-_ANY_LANGUAGE = "*"
 _LETTERS = re.compile(r"[A-Za-z]+")
-
-
-def text_in(texts: Mapping[str, str], language: str) -> str:
-    """The text for ``language``: its own, else the one written for all, else English, else any."""
-    for key in (language, _ANY_LANGUAGE, "en"):
-        if key in texts:
-            return texts[key]
-    return next(iter(texts.values()), "")
 
 
 def _localized(value: object) -> dict[str, str]:
     if isinstance(value, str) and value.strip():
-        return {_ANY_LANGUAGE: value}
+        return {ANY_LANGUAGE: value}
     if isinstance(value, dict) and value:
         # "*" is how a plain text is stored: it comes back when stored forms are read again.
-        unknown = sorted(str(key) for key in value if key not in (*LANGUAGES, _ANY_LANGUAGE))
+        unknown = sorted(str(key) for key in value if key not in (*LANGUAGES, ANY_LANGUAGE))
         if unknown:
             raise ValueError(f"unknown language {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
         if all(isinstance(text, str) and text.strip() for text in value.values()):
@@ -155,6 +149,30 @@ class Check(_Model):
     message: LocalizedText
 
 
+class Results(_Model):
+    """Which integer questions of a checklist carry a station's count, for the estimates.
+
+    ``votes``: valid votes for each party or candidate; ``invalid``: invalid ballots;
+    ``registered``: registered voters as counted at the station (else the roster's number).
+    """
+
+    votes: list[Letters] = Field(min_length=1)
+    invalid: Letters | None = None
+    registered: Letters | None = None
+
+    @property
+    def named_tags(self) -> list[tuple[str, str]]:
+        """``(location, tag)`` of every tag declared, in file order: ``("votes[1]", "B")``."""
+        named = [(f"votes[{index}]", tag) for index, tag in enumerate(self.votes)]
+        named += [(role, tag) for role in ("invalid", "registered") if (tag := getattr(self, role))]
+        return named
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every results tag, votes first."""
+        return tuple(tag for _, tag in self.named_tags)
+
+
 class Form(_Model):
     """A form: a checklist (later SMS update one record) or an incident (each SMS is new)."""
 
@@ -163,6 +181,7 @@ class Form(_Model):
     name: LocalizedText
     questions: list[Question] = Field(min_length=1)
     checks: list[Check] = Field(default_factory=list)
+    results: Results | None = None
 
     @cached_property
     def by_tag(self) -> dict[str, Question]:
@@ -177,6 +196,11 @@ class Form(_Model):
     def tags(self) -> frozenset[str]:
         """Every tag of the form."""
         return frozenset(self.by_tag)
+
+    @cached_property
+    def longest_tag(self) -> int:
+        """Letters in the form's longest tag: a longer word cannot be a mistyped tag."""
+        return max(len(tag) for tag in self.by_tag)
 
     @cached_property
     def required_tags(self) -> tuple[str, ...]:
@@ -198,6 +222,8 @@ class Deployment(_Model):
     languages: list[Language] = Field(min_length=1)
     observer_id: ObserverIdRule = Field(default_factory=ObserverIdRule)
     forms: list[Form] = Field(min_length=1)
+    # Stations in each stratum of the whole country, for a roster that holds only the sample.
+    strata: dict[str, int] = Field(default_factory=dict)
 
     @cached_property
     def by_code(self) -> dict[str, Form]:
@@ -216,7 +242,14 @@ class Deployment(_Model):
     @property
     def content_hash(self) -> str:
         """SHA-256 of the definitions, stable across formatting and comments in the file."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        definition = self.model_dump(mode="json")
+        # Fields added later are left out while unset, so that stored hashes stay valid.
+        if not definition["strata"]:
+            del definition["strata"]
+        for form in definition["forms"]:
+            if form["results"] is None:
+                del form["results"]
+        canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -244,11 +277,19 @@ def load_forms(text: str, source: str = "forms file") -> Deployment:
 
 
 def _semantic_problems(deployment: Deployment) -> Iterator[tuple[str, str]]:
+    yield from _shape_problems(deployment)
+    yield from reply_problems(deployment)
+
+
+def _shape_problems(deployment: Deployment) -> Iterator[tuple[str, str]]:
     if len(set(deployment.languages)) != len(deployment.languages):
         yield "languages", "a language is listed twice"
     rule = deployment.observer_id
     if rule.min_digits > rule.max_digits:
         yield "observer_id", "min_digits should not be larger than max_digits"
+    for stratum, size in deployment.strata.items():
+        if size < 1:
+            yield f"strata.{stratum}", f"should be the number of stations in {stratum}, 1 or more"
     seen: dict[str, int] = {}
     for index, form in enumerate(deployment.forms):
         where = f"forms[{index}]"
@@ -278,6 +319,25 @@ def _form_problems(form: Form, where: str) -> Iterator[tuple[str, str]]:
         reserved = sorted(set(check.expr.tags) & KEYWORDS)
         if reserved:
             yield f"{where}.checks[{index}].expr", f"{reserved[0]} is a keyword, not a tag"
+    if form.results is not None:
+        yield from _results_problems(form, form.results, f"{where}.results")
+
+
+def _results_problems(form: Form, results: Results, where: str) -> Iterator[tuple[str, str]]:
+    if form.kind != "checklist":
+        yield where, "only a checklist form has results (one count per station)"
+    seen: dict[str, str] = {}
+    for role, tag in results.named_tags:
+        at = f"{where}.{role}"
+        question = form.question(tag)
+        if tag in seen:
+            yield at, f"{tag} is already listed as results.{seen[tag]}"
+        elif question is None:
+            known = ", ".join(form.by_tag)
+            yield at, f"{tag} is not a question of form {form.code} (its tags: {known})"
+        elif question.type != "integer":
+            yield at, f"{tag} is a {question.type} question; results need integer questions"
+        seen.setdefault(tag, role)
 
 
 def _question_problems(question: Question, at: str) -> Iterator[tuple[str, str]]:
@@ -351,6 +411,7 @@ def _allowed_fields(parent: tuple[int | str, ...]) -> str:
         "questions": Question,
         "checks": Check,
         "observer_id": ObserverIdRule,
+        "results": Results,
     }
     model: type[BaseModel] = Deployment
     for part in parent:

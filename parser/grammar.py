@@ -5,7 +5,8 @@ comment, kept verbatim. Case does not matter, separators (spaces, punctuation) a
 between tokens, and Cyrillic lookalikes of Latin letters count as Latin (see ``parser.tokens``)::
 
     message     = form observer_id { answer } [ "@" comment ]
-    form        = LETTERS                       a form code of the deployment
+    form        = LETTERS                       a form code of the deployment, by look or by
+                                                sound (parser.formcodes)
     observer_id = number { number }             every digit run before the first tag
     answer      = tag value
     tag         = LETTERS
@@ -22,12 +23,13 @@ AMBIGUOUS_VALUE rather than a guess. Each ``_parse_x`` method's docstring names 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from parser.answers import read_value
 from parser.errors import ErrorCode, ParseError
 from parser.fastpath import read_plain
+from parser.formcodes import form_readings
 from parser.forms import Deployment, Form
 from parser.result import Answer, ParseResult
 from parser.text import NormalizedText, normalize
@@ -97,17 +99,19 @@ class _MessageParser:
         self.spans: dict[str, tuple[int, int]] = {}
         self.mentioned: set[str] = set()
         self.conflicted: set[str] = set()
+        self.last_part_end = 0  # in the normalised text: where the last code or value read ends
 
     def parse(self) -> ParseResult:
         """message = form observer_id { answer } [ "@" comment ]"""
-        tokens = self._significant(tokenize(self.norm))
+        tokens = tokenize(self.norm)
         form = self._parse_form(tokens)
         observer = None
         if form is not None:
-            items = self._numbers_and_tags(tokens[1:], form)
+            items = self._numbers_and_tags(self._significant(tokens[1:]), form)
             observer, rest = self._parse_observer_id(items, tokens[0])
             self._parse_answers(rest, form)
             self._check_whole_form(form, (self.body_end, self.body_end))
+            self._mark_trailing_text()
         return ParseResult(
             text=self.text,
             form=None if form is None else form.code,
@@ -118,37 +122,58 @@ class _MessageParser:
         )
 
     def _significant(self, tokens: list[Token]) -> list[Token]:
-        """Report OTHER words as unexpected text; they separate what is around them."""
+        """Report OTHER words as unexpected text; they separate what is around them.
+
+        Digits joined to such a word are its own (``Д9``: a tag typed with a letter we do not
+        read), not more digits of the answer before it.
+        """
         kept: list[Token] = []
-        after_other = False
+        unexpected: list[int] | None = None  # [start, end] of the word being reported
         for token in tokens:
-            if token.kind is Kind.OTHER:
-                self._error(
-                    ErrorCode.UNEXPECTED_TEXT,
-                    token.start,
-                    token.end,
-                    found=self.norm.original(token.start, token.end),
-                )
-                after_other = True
+            if unexpected is not None and token.joined and token.kind is Kind.DIGITS:
+                unexpected[1] = token.end
                 continue
-            kept.append(token._replace(joined=False) if after_other else token)
-            after_other = False
+            after_other = unexpected is not None
+            if unexpected is not None:
+                self._unexpected(*unexpected)
+            unexpected = [token.start, token.end] if token.kind is Kind.OTHER else None
+            if unexpected is None:
+                kept.append(token._replace(joined=False) if after_other else token)
+        if unexpected is not None:
+            self._unexpected(*unexpected)
         return kept
 
+    def _unexpected(self, start: int, end: int) -> None:
+        self._error(ErrorCode.UNEXPECTED_TEXT, start, end, found=self.norm.original(start, end))
+
     def _parse_form(self, tokens: list[Token]) -> Form | None:
-        """form = LETTERS"""
+        """form = LETTERS
+
+        A message that does not start with a form is one problem, whatever follows: the rest
+        cannot be read without the form.
+        """
         if not tokens:
-            if not self.errors:
-                self._error(ErrorCode.EMPTY_MESSAGE, 0, len(self.norm.text))
-            else:
-                self._error(ErrorCode.UNKNOWN_FORM, 0, 0)
+            self._error(ErrorCode.EMPTY_MESSAGE, 0, len(self.norm.text))
             return None
         first = tokens[0]
-        form = self.deployment.form(first.value) if first.kind is Kind.LETTERS else None
-        if form is None:
-            found = first.value if first.kind is Kind.LETTERS else ""
+        typed = self.norm.text[first.start : first.end]
+        codes = form_readings(typed, self.deployment.by_code) if first.kind is Kind.LETTERS else []
+        if len(codes) == 1:
+            self.last_part_end = first.end
+            return self.deployment.by_code[codes[0]]
+        found = self.norm.original(first.start, first.end)
+        if len(codes) > 1:
+            params: dict[str, int | str] = {"forms": "/".join(codes)}
+            self._error(
+                ErrorCode.AMBIGUOUS_VALUE, first.start, first.end, found=found, params=params
+            )
+        elif first.kind is Kind.DIGITS or all(token.kind is not Kind.DIGITS for token in tokens):
+            # Digits first, or text with no number at all (a greeting, a sentence): no report
+            # was meant, so name no "unknown form" but say how a report starts.
+            self._error(ErrorCode.UNKNOWN_FORM, first.start, first.end)
+        else:
             self._error(ErrorCode.UNKNOWN_FORM, first.start, first.end, found=found)
-        return form
+        return None
 
     def _numbers_and_tags(self, tokens: list[Token], form: Form) -> list[_Item]:
         """number = DIGITS { DIGITS | lookalike }; everything else is a tag."""
@@ -182,6 +207,7 @@ class _MessageParser:
             self._error(ErrorCode.MISSING_OBSERVER_ID, form_token.end, form_token.end)
             return None, rest
         start, end = numbers[0].start, numbers[-1].end
+        self.last_part_end = end
         if any(number.ambiguous for number in numbers):
             self._error(ErrorCode.AMBIGUOUS_VALUE, start, end, found=self.norm.original(start, end))
             return None, rest
@@ -216,8 +242,15 @@ class _MessageParser:
         """answer = tag value; value = number { number }"""
         end = runs[-1].end if runs else tag.end
         question = form.by_tag.get(tag.tag)
+        if question is None and not runs and len(tag.tag) > form.longest_tag:
+            # A word with no value, longer than any tag, is text, not a code (a signature,
+            # "Рахмат"): quoted as typed.
+            self._unexpected(tag.start, tag.end)
+            return
+        self.last_part_end = end
         if question is None:
-            self._error(ErrorCode.UNKNOWN_QUESTION, tag.start, end, tag=tag.tag, found=tag.tag)
+            typed = self.norm.original(tag.start, tag.end)
+            self._error(ErrorCode.UNKNOWN_QUESTION, tag.start, end, tag=tag.tag, found=typed)
             return
         self.mentioned.add(question.tag)
         if not runs:
@@ -287,6 +320,16 @@ class _MessageParser:
                     ErrorCode.CHECK_FAILED, span, tags[0] if tags else None, params={"check": index}
                 )
             )
+
+    def _mark_trailing_text(self) -> None:
+        """Flag unexpected text after the last code or value: a comment written without ``@``."""
+        last_part_end = self.norm.span(self.last_part_end, self.last_part_end)[0]
+        self.errors = [
+            replace(error, params={"trailing": 1})
+            if error.code is ErrorCode.UNEXPECTED_TEXT and error.span[0] >= last_part_end
+            else error
+            for error in self.errors
+        ]
 
     def _error(
         self,

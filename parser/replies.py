@@ -1,144 +1,198 @@
-"""Every text an observer gets back, in Kyrgyz, Russian and English, in one place.
+"""The reply an observer gets for one SMS, in Kyrgyz, Russian or English.
 
-A reply is read on a basic phone, often at night after a long day at the station: it says first
-whether the report counted, then what to fix, in the observer's words (``B: 9000 is above 5000``,
-``unknown question ZZ``), and it never echoes the whole message back. It fits one SMS segment
-(160 GSM-7 characters, 70 for Cyrillic): problems are added while they fit, the rest counted.
+A reply is read on a basic phone, often at night after a long day at the station. It says first
+whether the report counted; if not, what to fix, in the observer's words and quoting what they
+typed (``unknown form ОП``, ``not understood: Рахмат``). It never echoes the whole message back.
+
+Problems of one kind make one item (``missing: E, F, G, H``, ``not understood: Спасибо, Айгуль``),
+and items come in the order of how much they change the report: the form and the observer ID,
+then missing answers, then values, checks and text that was not understood. The reply fits one SMS
+segment by construction (``parser.fitting``): whole items are left out and counted, never cut.
+Accepted and already-received replies are never shortened; the forms loader refuses forms whose
+replies could not fit (``parser.limits``). The sentences themselves are in ``parser.wording``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from parser.errors import ErrorCode, ParseError
-from parser.forms import Deployment, Form, text_in
+from parser.fitting import fit_items
+from parser.forms import Deployment, text_in
 from parser.result import ParseResult
-from parser.segments import fits_one_segment, is_gsm7
+from parser.segments import is_gsm7
+from parser.tokens import to_latin
+from parser.wording import (
+    counted,
+    duplicate_reply,
+    is_counted,
+    ok_reply,
+    rejected_header,
+    reply_language,
+    shorter,
+    wording,
+)
 
-__all__ = ["describe_error", "render_reply"]
+__all__ = ["describe_error", "render_incomplete", "render_reply", "reply_items"]
 
-_FOUND_MAX = 12
+# Long enough for any code, tag or number an observer means; longer is a sentence.
+_QUOTE_MAX = 15
 
-_TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "ok": "OK: {form} {observer} received ({count} answered). Thank you!",
-        "rejected": "{who} NOT saved: ",
-        "rejected_anonymous": "NOT saved: ",
-        "more": " (+{count} more)",
-        "fix": " Please fix and send again.",
-        "EMPTY_MESSAGE": "empty SMS. Example: {example}",
-        "UNKNOWN_FORM": "unknown form {found}; forms: {codes}",
-        "UNKNOWN_FORM:start": "start with a form code: {codes}",
-        "MISSING_OBSERVER_ID": "add your observer ID after {form}",
-        "INVALID_OBSERVER_ID": "ID {found} must have {digits} digits",
-        "UNKNOWN_QUESTION": "unknown question {found}",
-        "MISSING_VALUE": "{tag}: answer missing",
-        "INVALID_OPTION": "{tag}: no option {found} (use {options})",
-        "OUT_OF_RANGE:max": "{tag}: {found} is above {max}",
-        "OUT_OF_RANGE:min": "{tag}: {found} is below {min}",
-        "DUPLICATE_QUESTION": "{tag} sent twice with different answers",
-        "MISSING_REQUIRED": "{tag} is required",
-        "UNEXPECTED_TEXT": "not understood: {found}",
-        "AMBIGUOUS_VALUE:hint": "{tag}: unclear, write {hint}",
-        "AMBIGUOUS_VALUE": "{tag}: {found} is unclear, use digits only",
-        "AMBIGUOUS_VALUE:id": "ID {found} is unclear, use digits only",
-        "UNKNOWN_OBSERVER": "observer ID {found} is not registered",
-        "SENDER_MISMATCH": "this phone is not registered for ID {found}",
-        "duplicate": "Already received: {form} {observer}. Thank you!",
-    },
-    "ru": {
-        "ok": "Принято: {form} {observer}, ответов: {count}. Спасибо!",
-        "rejected": "{who} НЕ принято: ",
-        "rejected_anonymous": "НЕ принято: ",
-        "more": " (+ещё {count})",
-        "fix": " Исправьте и отправьте снова.",
-        "EMPTY_MESSAGE": "пустое SMS. Пример: {example}",
-        "UNKNOWN_FORM": "нет формы {found}; формы: {codes}",
-        "UNKNOWN_FORM:start": "начните с кода формы: {codes}",
-        "MISSING_OBSERVER_ID": "после {form} укажите свой номер",
-        "INVALID_OBSERVER_ID": "в номере {found} должно быть {digits} цифр",
-        "UNKNOWN_QUESTION": "нет вопроса {found}",
-        "MISSING_VALUE": "{tag}: нет ответа",
-        "INVALID_OPTION": "{tag}: нет варианта {found} (есть {options})",
-        "OUT_OF_RANGE:max": "{tag}: {found} больше {max}",
-        "OUT_OF_RANGE:min": "{tag}: {found} меньше {min}",
-        "DUPLICATE_QUESTION": "{tag} дважды с разными ответами",
-        "MISSING_REQUIRED": "нужен ответ на {tag}",
-        "UNEXPECTED_TEXT": "непонятно: {found}",
-        "AMBIGUOUS_VALUE:hint": "{tag}: неясно, пишите {hint}",
-        "AMBIGUOUS_VALUE": "{tag}: {found} неясно, пишите только цифры",
-        "AMBIGUOUS_VALUE:id": "номер {found} неясен, пишите только цифры",
-        "UNKNOWN_OBSERVER": "наблюдатель {found} не зарегистрирован",
-        "SENDER_MISMATCH": "этот телефон не записан за номером {found}",
-        "duplicate": "Уже получено: {form} {observer}. Спасибо!",
-    },
-    "ky": {
-        "ok": "Кабыл алынды: {form} {observer}, {count} жооп. Рахмат!",
-        "rejected": "{who} кабыл алынбады: ",
-        "rejected_anonymous": "Кабыл алынбады: ",
-        "more": " (+дагы {count})",
-        "fix": " Оңдоп, кайра жөнөтүңүз.",
-        "EMPTY_MESSAGE": "SMS бош. Мисал: {example}",
-        "UNKNOWN_FORM": "{found} деген форма жок; формалар: {codes}",
-        "UNKNOWN_FORM:start": "форманын кодунан баштаңыз: {codes}",
-        "MISSING_OBSERVER_ID": "{form} кодунан кийин өз номериңизди жазыңыз",
-        "INVALID_OBSERVER_ID": "{found} номеринде {digits} цифра болушу керек",
-        "UNKNOWN_QUESTION": "{found} деген суроо жок",
-        "MISSING_VALUE": "{tag}: жооп жок",
-        "INVALID_OPTION": "{tag}: {found} деген вариант жок ({options})",
-        "OUT_OF_RANGE:max": "{tag}: {found} өтө көп (эң көбү {max})",
-        "OUT_OF_RANGE:min": "{tag}: {found} өтө аз (эң азы {min})",
-        "DUPLICATE_QUESTION": "{tag} эки жолу ар башка жазылды",
-        "MISSING_REQUIRED": "{tag} суроосуна жооп керек",
-        "UNEXPECTED_TEXT": "түшүнүксүз: {found}",
-        "AMBIGUOUS_VALUE:hint": "{tag}: так эмес, {hint} деп жазыңыз",
-        "AMBIGUOUS_VALUE": "{tag}: {found} так эмес, цифра менен гана жазыңыз",
-        "AMBIGUOUS_VALUE:id": "{found} номери так эмес, цифра менен гана жазыңыз",
-        "UNKNOWN_OBSERVER": "{found} номерлүү байкоочу катталган эмес",
-        "SENDER_MISMATCH": "бул телефон {found} номерине катталган эмес",
-        "duplicate": "Мурда эле алынган: {form} {observer}. Рахмат!",
-    },
+# How much a problem changes the report, most first.
+_RANKS = {
+    ErrorCode.EMPTY_MESSAGE: 0,
+    ErrorCode.UNKNOWN_FORM: 0,
+    ErrorCode.MISSING_OBSERVER_ID: 1,
+    ErrorCode.INVALID_OBSERVER_ID: 1,
+    ErrorCode.UNKNOWN_OBSERVER: 1,
+    ErrorCode.SENDER_MISMATCH: 1,
+    ErrorCode.MISSING_REQUIRED: 2,
+    ErrorCode.MISSING_VALUE: 2,
+    ErrorCode.INVALID_OPTION: 3,
+    ErrorCode.OUT_OF_RANGE: 3,
+    ErrorCode.AMBIGUOUS_VALUE: 3,
+    ErrorCode.DUPLICATE_QUESTION: 3,
+    ErrorCode.UNKNOWN_QUESTION: 3,
+    ErrorCode.CHECK_FAILED: 4,
+    ErrorCode.UNEXPECTED_TEXT: 5,
+    ErrorCode.DUPLICATE_MESSAGE: 6,
 }
+# Quoted in Latin letters in English replies when they are only lookalikes: they are codes.
+_CODE_QUOTES = frozenset({ErrorCode.UNKNOWN_FORM, ErrorCode.UNKNOWN_QUESTION})
 
 
 def render_reply(result: ParseResult, deployment: Deployment, language: str) -> str:
     """The SMS to send back for ``result``, in ``language`` (else the deployment's default)."""
-    texts = _texts(language, deployment)
+    language = reply_language(language, deployment.default_language)
     if result.ok:
-        return texts["ok"].format(
-            form=result.form, observer=result.observer, count=len(result.answers)
-        )
+        return ok_reply(language, result.form or "", result.observer or "", len(result.answers))
     if {error.code for error in result.errors} == {ErrorCode.DUPLICATE_MESSAGE}:
-        return texts["duplicate"].format(form=result.form, observer=result.observer)
-    items = [describe_error(error, result, deployment, language) for error in result.errors]
-    who = " ".join(part for part in (result.form, result.observer) if part)
-    header = texts["rejected"].format(who=who) if who else texts["rejected_anonymous"]
-    return _fit(header, items, texts)
+        return duplicate_reply(language, result.form or "", result.observer or "")
+    return fit_items(
+        rejected_header(language, result.form, result.observer),
+        reply_items(result, deployment, language),
+        lambda count: counted(language, "dropped", count).format(count=count),
+        wording(language, "fix"),
+    )
+
+
+def render_incomplete(deployment: Deployment, language: str) -> str:
+    """The SMS to send back when only some parts of a multipart SMS arrived: no report was
+    stored, so the observer must hear it did not count and send it again."""
+    return wording(reply_language(language, deployment.default_language), "incomplete")
+
+
+def reply_items(
+    result: ParseResult, deployment: Deployment, language: str
+) -> list[tuple[str, ...]]:
+    """The items of a rejected report's reply, in order; each as variants, most helpful first."""
+    language = reply_language(language, deployment.default_language)
+    groups: dict[object, list[ParseError]] = {}
+    for index, error in enumerate(result.errors):
+        key = error.code if is_counted(error.code.value) else index
+        groups.setdefault(key, []).append(error)
+    ordered = sorted(groups.values(), key=lambda group: _rank(group[0]))  # stable: SMS order
+    describer = _Describer(result, deployment, language)
+    return [describer.variants(group) for group in ordered]
 
 
 def describe_error(
     error: ParseError, result: ParseResult, deployment: Deployment, language: str
 ) -> str:
     """One problem in the observer's words: what is wrong and, where we can, how to fix it."""
-    texts = _texts(language, deployment)
-    form = deployment.form(result.form) if result.form else None
-    if error.code is ErrorCode.CHECK_FAILED and form is not None:
-        check = form.checks[int(error.params["check"])]
-        return text_in(check.message, language)
-    found = error.found if len(error.found) <= _FOUND_MAX else error.found[: _FOUND_MAX - 3] + "..."
-    fields: dict[str, object] = {
-        "tag": error.tag or "",
-        "found": found,
-        "form": result.form or "",
-        "observer": result.observer or "",
-        "codes": ", ".join(f.code for f in deployment.forms),
-        "example": _example(deployment),
-        "digits": _digits(error),
-        **error.params,
-    }
-    return texts[_text_key(error)].format(**fields)
+    language = reply_language(language, deployment.default_language)
+    return _Describer(result, deployment, language).variants([error])[0]
 
 
-def _texts(language: str, deployment: Deployment) -> dict[str, str]:
-    return _TEXTS.get(language) or _TEXTS.get(deployment.default_language) or _TEXTS["en"]
+def _rank(error: ParseError) -> int:
+    if error.code is ErrorCode.AMBIGUOUS_VALUE and error.tag is None:
+        return 0 if "forms" in error.params else 1  # the form code or the observer ID
+    return _RANKS[error.code]
+
+
+class _Describer:
+    """Writes the items of one result in one language."""
+
+    def __init__(self, result: ParseResult, deployment: Deployment, language: str) -> None:
+        self.result = result
+        self.deployment = deployment
+        self.language = language
+
+    def variants(self, errors: Sequence[ParseError]) -> tuple[str, ...]:
+        """One item for ``errors`` (several only of a counted kind), most helpful variant first."""
+        first = errors[0]
+        if first.code is ErrorCode.CHECK_FAILED:
+            return (self._check_message(first),)
+        if is_counted(first.code.value):
+            return self._list_item(errors)
+        key = _text_key(first)
+        fields = self._fields(first)
+        texts = [wording(self.language, key).format(**fields)]
+        short = shorter(self.language, key)
+        if short is not None:
+            texts.append(short.format(**fields))
+        return tuple(texts)
+
+    def _check_message(self, error: ParseError) -> str:
+        form = self.deployment.form(self.result.form or "")
+        if form is None:  # a hand-made result; the parser sets the form with every check
+            return error.code.value
+        return text_in(form.checks[int(error.params["check"])].message, self.language)
+
+    def _list_item(self, errors: Sequence[ParseError]) -> tuple[str, ...]:
+        code = errors[0].code
+        if code in (ErrorCode.UNKNOWN_QUESTION, ErrorCode.UNEXPECTED_TEXT):
+            names = [self._quote(error.found, code) for error in errors]
+        else:
+            names = [error.tag or "" for error in errors]
+        lists = [joiner.join(dict.fromkeys(names)) for joiner in (", ", ",")]
+        template = counted(self.language, code.value, len(set(names)))
+        texts = [template.format(list=names) for names in lists]
+        if code is ErrorCode.UNEXPECTED_TEXT and errors[-1].params.get("trailing"):
+            # A signature or a greeting: where comments go is the fix, what was typed a detail.
+            comments = wording(self.language, "comments")
+            quoted = wording(self.language, "comments:quoted")
+            texts = [
+                *(text + comments for text in texts),
+                *(quoted.format(list=names) for names in lists),
+                wording(self.language, "comments:alone"),
+                *texts,
+            ]
+        return tuple(dict.fromkeys(texts))
+
+    def _fields(self, error: ParseError) -> dict[str, object]:
+        high = int(error.params.get("max", 0))
+        return {
+            "tag": error.tag or "",
+            "form": self.result.form or "",
+            "observer": self.result.observer or "",
+            "codes": ", ".join(form.code for form in self.deployment.forms),
+            "example": self._example(),
+            "digits": _digits(error),
+            "digit_word": counted(self.language, "digit", high),
+            **error.params,
+            "found": self._quote(error.found, error.code),
+        }
+
+    def _quote(self, found: str, code: ErrorCode) -> str:
+        """What the observer typed, as typed; Latin in English when it is a code of lookalikes."""
+        if self.language == "en" and code in _CODE_QUOTES and not is_gsm7(found):
+            latin = to_latin(found)
+            if is_gsm7(latin):
+                found = latin.upper()
+        if len(found) <= _QUOTE_MAX:
+            return found
+        # A sentence: its first words, whole where they fit.
+        cut = found.rfind(" ", 0, _QUOTE_MAX)
+        ellipsis = "..." if is_gsm7(found) else "…"
+        return found[: cut if cut > 0 else _QUOTE_MAX].rstrip(" ,.;:") + ellipsis
+
+    def _example(self) -> str:
+        form = self.deployment.forms[0]
+        question = form.questions[0]
+        value = min(question.options) if question.options else question.lowest
+        observer = "1234567890"[: max(self.deployment.observer_id.min_digits, 3)]
+        return f"{form.code} {observer} {question.tag}{value}"
 
 
 def _text_key(error: ParseError) -> str:
@@ -150,8 +204,9 @@ def _text_key(error: ParseError) -> str:
     if code is ErrorCode.OUT_OF_RANGE:
         return "OUT_OF_RANGE:max" if "max" in error.params else "OUT_OF_RANGE:min"
     if code is ErrorCode.AMBIGUOUS_VALUE:
-        if "hint" in error.params:
-            return "AMBIGUOUS_VALUE:hint"
+        for detail in ("hint", "split", "separate", "forms"):
+            if detail in error.params:
+                return f"AMBIGUOUS_VALUE:{detail}"
         return "AMBIGUOUS_VALUE" if error.tag else "AMBIGUOUS_VALUE:id"
     return code.value
 
@@ -159,40 +214,3 @@ def _text_key(error: ParseError) -> str:
 def _digits(error: ParseError) -> str:
     low, high = error.params.get("min"), error.params.get("max")
     return str(low) if low == high else f"{low}-{high}"
-
-
-def _example(deployment: Deployment) -> str:
-    form: Form = deployment.forms[0]
-    question = form.questions[0]
-    value = min(question.options) if question.options else question.lowest
-    observer = "1234567890"[: max(deployment.observer_id.min_digits, 3)]
-    return f"{form.code} {observer} {question.tag}{value}"
-
-
-def _fit(header: str, items: list[str], texts: dict[str, str]) -> str:
-    """Header and as many problems as fit one segment, the rest counted, then the advice."""
-    shown = 1
-    while shown < len(items) and fits_one_segment(_join(header, items, shown + 1, texts)):
-        shown += 1
-    text = _join(header, items, shown, texts)
-    if not fits_one_segment(text):  # even the first problem is too long: shorten it alone
-        tail = _join("", items, shown, texts)[len(items[0]) :]
-        text = _truncate(header + items[0], tail) + tail
-    if fits_one_segment(text + texts["fix"]):
-        text += texts["fix"]
-    return text
-
-
-def _join(header: str, items: list[str], shown: int, texts: dict[str, str]) -> str:
-    left = len(items) - shown
-    more = texts["more"].format(count=left) if left else ""
-    return header + "; ".join(items[:shown]) + more + "."
-
-
-def _truncate(text: str, tail: str) -> str:
-    # "..." rather than "…": the ellipsis character alone would turn GSM-7 text into UCS-2.
-    ellipsis = "..." if is_gsm7(text + tail) else "…"
-    cut = len(text)
-    while cut > 0 and not fits_one_segment(text[:cut] + ellipsis + tail):
-        cut -= 1
-    return text[:cut].rstrip() + ellipsis

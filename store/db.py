@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from store.errors import translated
+
 __all__ = ["Database", "async_url", "embedded_server_url"]
 
 _LOGGER = logging.getLogger(__name__)
@@ -67,8 +69,9 @@ class Database:
         # An API process may have dozens of requests in flight; waiting for one of five
         # connections made their p99 twice what the queries take (bench/api.py).
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
-        )
+            self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+            hide_parameters=True,  # errors and logs never carry the values (phones, texts)
+        )  # fmt: skip
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
@@ -84,6 +87,9 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: a session committed when the block ends, rolled back if it raises.
 
+        A database error leaves it as a ``store.errors.DatabaseError`` (away, refused or bug),
+        the cause chained; other exceptions pass unchanged.
+
         The one way shailoo writes: each pipeline step, API request (``api.deps``) or command
         opens one, and nothing inside it commits.
         """
@@ -94,11 +100,18 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session for reading (or a caller that must commit at its own moments); rolled
-        back if the block raises, closed after it."""
+        back if the block raises (database errors translated as in ``transaction``), closed
+        after it."""
         session = self.sessions()
         try:
             yield session
-        except BaseException:
+        except Exception as exc:
+            await _quietly(session.rollback(), "roll back")
+            error = translated(exc)
+            if error is None or error is exc:
+                raise
+            raise error from exc
+        except BaseException:  # cancelled: roll back, and let the cancellation go on
             await _quietly(session.rollback(), "roll back")
             raise
         finally:

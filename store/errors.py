@@ -1,12 +1,40 @@
 """What the data layer raises::
 
-StoreError          base
-└── ConfigError     settings, forms or database not usable as they are; says what to do
+StoreError                  base
+├── ConfigError             settings, forms or database not usable as they are; says what to do
+└── DatabaseError           PostgreSQL (or the way to it) failed a unit of work; ``sqlstate``
+    ├── DatabaseAwayError   unreachable, starting, stopping, overloaded, timed out (SQLSTATE
+    │                       classes 08, 53, 57, or no connection yet): it comes back, so what
+    │                       was being written is kept and tried again
+    ├── DataRefusedError    the server refused these values (classes 22, 23): the same data
+    │                       fails the same way again, so it is set aside, kept, and reported
+    └── DatabaseBugError    anything else (a query or schema mistake): logged with a traceback
+
+``translated`` sorts a foreign exception (asyncpg's, SQLAlchemy's, the socket's) into one of
+the three, once, at the boundary (``store.db.Database``); everything above reads only these.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "StoreError"]
+from sqlalchemy import exc as sa
+
+__all__ = [
+    "ConfigError",
+    "DataRefusedError",
+    "DatabaseAwayError",
+    "DatabaseBugError",
+    "DatabaseError",
+    "StoreError",
+    "sqlstate",
+    "translated",
+]
+
+# Connection exception, insufficient resources, operator intervention (57P03: "the database
+# system is starting up", the first seconds after a restart).
+_AWAY_CLASSES = ("08", "53", "57")
+# Data exception, integrity constraint violation.
+_REFUSED_CLASSES = ("22", "23")
+_DRIVERS = ("asyncpg", "sqlalchemy")
 
 
 class StoreError(Exception):
@@ -15,3 +43,82 @@ class StoreError(Exception):
 
 class ConfigError(StoreError):
     """Something in the settings, forms or database must be fixed first; the message says how."""
+
+
+class DatabaseError(StoreError):
+    """A unit of work failed in PostgreSQL or on the way to it; ``sqlstate`` is its code or ''."""
+
+    def __init__(self, message: str, sqlstate: str = "") -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+class DatabaseAwayError(DatabaseError):
+    """The database cannot be reached or cannot work now; it is expected back."""
+
+
+class DataRefusedError(DatabaseError):
+    """The database refused the values themselves (SQLSTATE class 22 or 23)."""
+
+
+class DatabaseBugError(DatabaseError):
+    """The database rejected what shailoo asked of it for another reason: a mistake to fix."""
+
+
+def translated(exc: BaseException) -> DatabaseError | None:
+    """``exc`` as one of the ``DatabaseError`` kinds, or None if it is not a database error."""
+    if isinstance(exc, DatabaseError):
+        return exc
+    kind = _kind(exc)
+    if kind is None:
+        return None
+    state = sqlstate(exc)
+    return kind(f"{type(exc).__name__}: {_first_line(exc)}", state)
+
+
+def _kind(exc: BaseException) -> type[DatabaseError] | None:
+    if isinstance(exc, sa.TimeoutError):
+        return DatabaseAwayError  # no pooled connection in time
+    if isinstance(exc, OSError | TimeoutError) and _raised_by_driver(exc):
+        return DatabaseAwayError  # no connection at all (refused, unreachable), or none in time
+    if not isinstance(exc, sa.DBAPIError):
+        return None
+    state = sqlstate(exc)
+    if state.startswith(_AWAY_CLASSES) or exc.connection_invalidated:
+        return DatabaseAwayError
+    if state.startswith(_REFUSED_CLASSES):
+        return DataRefusedError
+    # No statement means it failed while connecting; a driver error without a server code
+    # (asyncpg's "connection is closed") means the connection broke under it.
+    broken = not state and isinstance(exc, sa.InterfaceError | sa.OperationalError)
+    if exc.statement is None or broken:
+        return DatabaseAwayError
+    return DatabaseBugError
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    # A socket error from connecting is raised bare; one from reading a file in the same block
+    # is not the database's: tell them apart by who raised it.
+    traceback = exc.__traceback__
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(_DRIVERS):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def sqlstate(exc: BaseException) -> str:
+    """PostgreSQL's error code behind a driver error, or ''."""
+    candidates = (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None))
+    for candidate in (*candidates, getattr(candidates[1], "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str) and code:
+            return code
+    return ""
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__

@@ -153,6 +153,8 @@ class Station(Base):
     district: Mapped[str] = mapped_column(Text, default="")
     registered_voters: Mapped[int | None] = mapped_column(Integer)
     in_sample: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The stratum of the sample design; "" means the region is the stratum.
+    stratum: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Observer(Base):
@@ -189,6 +191,13 @@ class Report(Base):
         Index("ix_reports_observer_id", "observer_code", "id"),
         Index("ix_reports_station_id", "station_code", "id"),
         Index("ix_reports_form_id", "form_code", "id"),
+        # The estimates re-merge only the checklists that a quarantined report touched.
+        Index(
+            "ix_reports_quarantined",
+            "form_code",
+            "observer_code",
+            postgresql_where=text("quarantined"),
+        ),
         # Coverage asks, per station, for the first and last report of a form before a time.
         Index(
             "ix_reports_coverage",

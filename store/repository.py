@@ -1,4 +1,5 @@
-"""Every query shailoo makes, in one place. Functions take a session and never commit.
+"""The gateway's queries (the API's are in ``queries/``, running tallies in ``tallies.py``).
+Functions take a session and never commit: ``Database.transaction()`` does.
 
 Grouped by table; names say what they do (``insert_part``, ``claim_unassembled``...).
 """

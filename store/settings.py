@@ -61,6 +61,14 @@ class ApiConfig(BaseModel):
     events_poll_s: float = Field(default=0.5, gt=0)
     modem_stale_s: float = Field(default=120.0, gt=0)  # /ready: a modem not heard of this long
     cache_s: float = Field(default=1.0, ge=0)  # identical GETs answered from memory this long
+    # Long requests each hold memory and (exports) a database connection: bounded, per token
+    # and per process, so that they cannot starve every other route (the pool has 30).
+    exports_per_token: int = Field(default=2, ge=1)
+    exports_max: int = Field(default=6, ge=1)
+    streams_per_token: int = Field(default=20, ge=1)
+    streams_max: int = Field(default=1000, ge=1)
+    body_max_bytes: int = Field(default=64 * 1024, ge=1024)  # any request body but...
+    import_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)  # ...a roster import
 
 
 class Settings(BaseSettings):
@@ -81,6 +89,9 @@ class Settings(BaseSettings):
     incomplete_after_s: float = Field(default=600, gt=0)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
+    # Stations per stratum in the whole country, for the estimates when the roster holds only
+    # the sampled stations and the forms file declares no ``strata:`` (which wins).
+    strata: dict[str, int] = Field(default_factory=dict)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

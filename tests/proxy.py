@@ -1,4 +1,6 @@
-"""A TCP proxy in front of PostgreSQL that a test can cut and restore: a network outage."""
+"""A TCP proxy in front of PostgreSQL that a test can cut and restore (a network outage), or
+make answer like a server that is starting up (SQLSTATE 57P03, the first moments after
+``pg_ctl start``)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ class DatabaseProxy:
         self._links: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self.down = False
+        self.starting_up = False
+        self.refused = 0  # connections answered "starting up"
 
     async def start(self) -> str:
         """Start listening; the URL to give the gateway instead of the real one."""
@@ -62,6 +66,10 @@ class DatabaseProxy:
         if self.down:
             writer.transport.abort()
             return
+        if self.starting_up:
+            await _answer_starting_up(reader, writer)
+            self.refused += 1
+            return
         if self._unix is not None:
             upstream_reader, upstream_writer = await asyncio.open_unix_connection(self._unix)
         else:
@@ -82,3 +90,30 @@ class DatabaseProxy:
         finally:
             self._writers.discard(sink)
             sink.transport.abort()
+
+
+# The protocol's request codes that precede a startup message; each is answered "N" (no).
+_ENCRYPTION_REQUESTS = (80877103, 80877104)  # SSLRequest, GSSENCRequest
+_STARTING_UP = b"".join(
+    field + b"\0"
+    for field in (b"SFATAL", b"VFATAL", b"C57P03", b"Mthe database system is starting up")
+)
+
+
+async def _answer_starting_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Read the startup message and answer it with ErrorResponse 57P03, as PostgreSQL does
+    while it recovers after a crash or restart."""
+    try:
+        while True:
+            length = int.from_bytes(await reader.readexactly(4), "big")
+            body = await reader.readexactly(length - 4)
+            if int.from_bytes(body[:4], "big") not in _ENCRYPTION_REQUESTS:
+                break
+            writer.write(b"N")
+        fields = _STARTING_UP + b"\0"
+        writer.write(b"E" + (len(fields) + 4).to_bytes(4, "big") + fields)
+        await writer.drain()
+    except (ConnectionError, OSError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.transport.abort()

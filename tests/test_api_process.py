@@ -76,7 +76,7 @@ async def test_run_serves_the_api_and_ready_turns_200_once_the_modem_is_up(
 ) -> None:
     port = free_port()
     env = environment(database.url, tmp_path, port)
-    token = await make_token_of(database, "probe", "read")
+    token = await make_token_of(database, "probe", "read:pii")  # sees the IMSI
     gateway = await started("run", "--modem", emulator.device, "--forms", str(DEMO_FORMS),
                             env=env)  # fmt: skip
     base = f"http://127.0.0.1:{port}"

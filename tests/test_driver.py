@@ -165,6 +165,33 @@ async def test_a_slow_answer_arriving_after_its_timeout_is_not_taken_for_the_nex
     assert (await driver.command("AT+CIMI")).lines == ("437051234567890",)
 
 
+async def test_a_command_cancelled_from_outside_leaves_no_waiter_behind(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.faults.delay_s = 0.7
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.1):  # a caller's own timeout, e.g. the outbox's
+            await driver.command("AT+CGSN", timeout_s=5.0)
+    assert driver._waiter is None
+    assert driver._channel.pending is None
+    emulator.faults.delay_s = 0.0
+    await asyncio.sleep(0.8)  # the late IMEI arrives now
+    assert (await driver.command("AT+CIMI")).lines == ("437051234567890",)
+
+
+async def test_a_send_cancelled_from_outside_leaves_no_waiter_behind(
+    driver: ATDriver, emulator: ModemEmulator
+) -> None:
+    emulator.faults.delay_s = 0.7  # the network is slow to accept the SMS
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await driver.command_with_data("AT+CMGS=13", "0001000B9196255512436500F10000")
+    assert (driver._waiter, driver._prompt, driver._channel.pending) == (None, None, None)
+    emulator.faults.delay_s = 0.0
+    await asyncio.sleep(0.8)  # the late +CMGS arrives now
+    assert (await driver.command("AT+CIMI")).lines == ("437051234567890",)
+
+
 async def test_garbage_and_noise_do_not_break_framing(
     driver: ATDriver, emulator: ModemEmulator
 ) -> None:

@@ -295,6 +295,7 @@ async def test_the_demo_runs_a_day_and_ends_with_a_summary(tmp_path: Path) -> No
     assert accepted
     assert int(accepted[-1].split(": ")[1]) > 20  # the day ran; its pace depends on the machine
     assert any(line.startswith("coverage of sampled stations: ") for line in lines)
+    assert any(line.startswith("Form RS: quick count at 95% confidence") for line in lines)
 
 
 async def test_one_modem_failing_never_stops_the_others(tmp_path: Path, database: Database) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from parser import Deployment, ErrorCode, ParseResult, load_forms, parse_message
+from parser.grammar import parse_full
 
 E = ErrorCode
 
@@ -56,9 +57,15 @@ def test_other_non_latin_letters_are_unexpected_text(parse) -> None:
 
 
 def test_a_word_mixing_lookalikes_and_other_letters_is_unexpected_as_a_whole(parse) -> None:
-    result = parse("Привет")
-    assert codes(result) == ["UNEXPECTED_TEXT", "UNKNOWN_FORM"]
+    result = parse("OP 1234 A1 Привет B250")
+    assert codes(result) == ["UNEXPECTED_TEXT"]
     assert result.errors[0].found == "Привет"
+
+
+def test_text_with_no_form_code_and_no_number_is_one_problem(parse) -> None:
+    result = parse("Привет")
+    assert codes(result) == ["UNKNOWN_FORM"]
+    assert result.errors[0].found == ""  # no report was meant: the reply says how one starts
 
 
 # Rule 2: everything after the first @ is the comment.
@@ -334,3 +341,44 @@ def test_an_incident_form_parses_like_any_other(parse) -> None:
         (1, 5),
         "carousel bus at school 12",
     )
+
+
+# Form codes typed in Cyrillic: В looks like B but sounds like V.
+
+
+def _forms(*codes: str):  # type: ignore[no-untyped-def]
+    forms = "".join(
+        f"  - code: {code}\n    kind: checklist\n    name: {code}\n    questions:\n"
+        "      - {tag: A, type: choice, label: A, options: {1: Yes, 2: No}}\n"
+        "      - {tag: B, type: integer, label: B}\n"
+        for code in codes
+    )
+    return load_forms(f"deployment: t\nlanguages: [en]\nforms:\n{forms}")
+
+
+def test_a_cyrillic_form_code_with_no_lookalike_form_is_read_by_its_sound() -> None:
+    forms = _forms("VS", "OP")
+    for parse in (parse_message, parse_full):
+        result = parse("ВС 1234 А1 В250", forms)
+        assert result.ok, result.errors
+        assert (result.form, dict(result.answers)) == ("VS", {"A": 1, "B": 250})
+
+
+def test_look_and_sound_can_mix_within_a_form_code(presidential: Deployment) -> None:
+    result = parse_message("ВР 1234 A1 B1", presidential)  # В by sound, Р by look: VP
+    assert result.form == "VP"
+
+
+def test_a_form_code_that_reads_as_two_forms_is_ambiguous() -> None:
+    forms = _forms("VS", "BC")
+    for parse in (parse_message, parse_full):
+        result = parse("ВС 1234 А1 В250", forms)
+        assert codes(result) == ["AMBIGUOUS_VALUE"]
+        assert result.errors[0].params["forms"] == "BC/VS"
+        assert result.form is None
+    assert parse_message("BC 1234 A1", forms).form == "BC"  # typed in Latin: no question
+
+
+def test_tags_are_read_by_look_only() -> None:
+    forms = _forms("VS")
+    assert dict(parse_message("ВС 1234 А1 В250", forms).answers)["B"] == 250

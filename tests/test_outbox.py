@@ -14,8 +14,10 @@ from modem.pdu import decode_pdu
 from modem.records import InboundPart
 from modem.supervisor import ModemSupervisor, SupervisorSettings
 from store.db import Database
+from store.errors import DatabaseAwayError
 from store.models import Message, OutboxMessage
 from store.settings import RepliesConfig
+from tests.proxy import DatabaseProxy
 
 IMSI = "437051234567890"
 
@@ -91,3 +93,63 @@ async def test_a_permanent_error_gives_the_reply_up(
     await OutboxSender(database, {IMSI: modem}, RepliesConfig()).send_due()
     [row] = await outbox(database)
     assert (row.status, row.last_error) == ("failed", "AT+CMGS=16: +CMS ERROR: 304")
+
+
+class AcceptedThenBroken:
+    """A modem backend whose send raises something unexpected after the modem accepted the
+    SMS (a bug in the code after the send)."""
+
+    def __init__(self, modem: ModemSupervisor) -> None:
+        self.modem = modem
+        self.state = modem.state
+        self.identity = modem.identity
+        self.receiving = False
+
+    async def send_sms(self, number: str, text: str) -> list[int]:
+        await self.modem.send_sms(number, text)
+        raise RuntimeError("a bug after the send")
+
+
+async def test_an_unexpected_error_counts_as_an_attempt_and_never_sends_more_than_attempts(
+    database: Database, modem: ModemSupervisor, emulator: ModemEmulator
+) -> None:
+    await queue(database, "OK")
+    broken = AcceptedThenBroken(modem)
+    config = RepliesConfig(attempts=3, retry_first_s=0.001)
+    sender = OutboxSender(database, {IMSI: broken}, config)  # type: ignore[dict-item]
+    for _ in range(6):
+        await sender.send_due()
+        await asyncio.sleep(0.01)  # past each backoff
+    [row] = await outbox(database)
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert row.last_error == "a bug after the send"
+    assert len(emulator.sent) == 3
+
+
+async def test_a_reply_whose_outcome_cannot_be_written_waits_for_its_lease(
+    database: Database, modem: ModemSupervisor, emulator: ModemEmulator
+) -> None:
+    await queue(database, "OK")
+    proxy = DatabaseProxy(database.url)
+    behind_proxy = Database(await proxy.start())
+
+    class CutAfterSending:
+        state, identity, receiving = modem.state, modem.identity, False
+
+        async def send_sms(self, number: str, text: str) -> list[int]:
+            sent = await modem.send_sms(number, text)
+            proxy.cut()  # the database goes away before the outcome is committed
+            return sent
+
+    sender = OutboxSender(behind_proxy, {IMSI: CutAfterSending()}, RepliesConfig())  # type: ignore[dict-item]
+    try:
+        with pytest.raises(DatabaseAwayError):
+            await sender.send_due()
+        proxy.restore()
+        assert await sender.send_due() == 0  # not due again at once: counted, and leased
+    finally:
+        await behind_proxy.close()
+        await proxy.stop()
+    [row] = await outbox(database)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert len(emulator.sent) == 1

@@ -451,6 +451,26 @@ def test_compose_runs_the_image_against_its_postgresql() -> None:
     assert any(str(port).endswith(":8080") for port in gateway["ports"])
 
 
+def test_compose_publishes_the_api_on_this_machine_only_by_default() -> None:
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    for port in compose["services"]["shailoo"]["ports"]:
+        address = interpolation_default(str(port)).rsplit(":", 2)[0]
+        assert ipaddress.ip_address(address).is_loopback, port
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            assert interpolation_default(str(port)).count(":") == 2, (name, port)  # an address
+
+
+def test_deploy_readme_shows_tls_through_a_reverse_proxy() -> None:
+    guide = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+    section = guide.split("## TLS", 1)[1].split("\n## ", 1)[0]
+    assert "reverse_proxy 127.0.0.1:8080" in section  # Caddy
+    assert "proxy_pass http://127.0.0.1:8080" in section  # nginx
+    assert "proxy_buffering off" in section  # the event stream passes at once
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "-p 8080:8080" not in readme
+
+
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     docker = shutil.which("docker")
     if docker is None:

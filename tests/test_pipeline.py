@@ -12,7 +12,7 @@ import gammu
 import pytest
 from sqlalchemy import select
 
-from gateway.ingest import Ingest, part_record
+from gateway.ingest import Ingest, Replay, part_record
 from gateway.pipeline import Pipeline, can_reply_to
 from gateway.spool import Spool
 from modem.gammu_backend import part_from_gammu
@@ -214,6 +214,22 @@ async def test_a_multipart_message_missing_a_part_is_stored_incomplete_after_the
     assert message.parse["answers"] == {"K": [1, 2]}
 
 
+async def test_an_incomplete_multipart_sms_is_answered_in_its_language_to_send_it_again(
+    gateway, database, demo, settings
+) -> None:
+    ingest, _ = gateway
+    pipeline = Pipeline(database, demo, settings.model_copy(update={"incomplete_after_s": 0.001}))
+    parts = parts_of("IN 5678 K12 @ " + "автобус " * 20, sender="+996700111222")
+    await ingest.store(IMSI, [parts[0]])  # the second part never comes
+    await pipeline.process_pending([IMSI])
+    [message] = await rows(database, Message)
+    assert message.status == "incomplete"
+    assert await rows(database, Report) == []
+    [reply] = await rows(database, OutboxMessage)
+    assert reply.text == "НЕ принято: пришла только часть SMS. Отправьте всё SMS снова."
+    assert message.parse["reply"] == reply.text
+
+
 async def test_an_undecodable_pdu_is_kept_in_the_log_without_a_reply(gateway, database) -> None:
     ingest, pipeline = gateway
     broken = to_part(StoredPDU("SM", 1, 0, "0791ZZ"))
@@ -255,7 +271,7 @@ async def test_parts_wait_in_the_spool_while_the_database_is_down_and_are_stored
     await down.close()
     assert spooling.spool.size() == 2
     back = Ingest(database, spooling.spool)
-    assert await back.replay_spool() == 2
+    assert await back.replay_spool() == Replay(stored=2)
     assert back.spool.size() == 0
     assert len(await rows(database, InboundPartRow)) == 1
 
@@ -296,7 +312,7 @@ async def test_a_spooled_part_the_database_refuses_is_set_aside_not_retried_fore
 
     spool.append([part_record(IMSI, good), {**part_record(IMSI, good), "kind": "x" * 500}])
     ingest = Ingest(database, spool)
-    assert await ingest.replay_spool() == 2
+    assert await ingest.replay_spool() == Replay(stored=1, set_aside=1)
     assert spool.size() == 0
     assert len(await rows(database, InboundPartRow)) == 1
     assert "x" * 500 in spool.rejected_path.read_text()

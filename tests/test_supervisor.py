@@ -14,6 +14,7 @@ import pytest
 from modem.backend import ModemState
 from modem.driver import Timeouts
 from modem.emulator import Faults, ModemEmulator
+from modem.supervision import Supervised
 from modem.supervisor import ModemSupervisor, SupervisorSettings
 from tests.helpers import Collector, all_stored, eventually, on_the_modem
 
@@ -186,3 +187,56 @@ async def test_unplugging_in_the_middle_of_a_listing_loses_nothing(tmp_path: Pat
     finally:
         await supervisor.stop(task)
         await emulator.stop()
+
+
+class FlakySession(Supervised):
+    """A backend whose first session hits a bug (not a ``ModemError``), the next one works."""
+
+    def __init__(self) -> None:
+        super().__init__("bus0:flaky", backoff_first_s=0.01, backoff_max_s=0.05)
+        self.opened = 0
+
+    async def _session(self) -> None:
+        self.opened += 1
+        if self.opened == 1:
+            raise KeyError("a bug in the session")
+        self.state = ModemState.READY
+        self._ready.set()
+        await asyncio.Event().wait()
+
+
+async def test_a_bug_in_a_session_is_logged_with_its_traceback_and_the_modem_reconnects(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flaky = FlakySession()
+    task = asyncio.create_task(flaky.run())
+    try:
+        await flaky.wait_ready(5.0)
+    finally:
+        await flaky.stop(task)
+    assert flaky.opened == 2
+    assert flaky.last_error == "KeyError: 'a bug in the session'"
+    [logged] = [r for r in caplog.records if r.exc_info and r.name == "modem.supervision"]
+    assert "unexpected error" in logged.getMessage()
+
+
+async def test_a_replugged_modem_is_read_again_at_once_whatever_the_backoff(
+    emulator: ModemEmulator,
+) -> None:
+    # The backoff has grown to a minute (a long unplug); the device is looked for meanwhile.
+    patient = dataclasses.replace(
+        FAST, backoff_first_s=60.0, backoff_max_s=60.0, device_poll_s=0.05
+    )
+    collector = Collector(on_the_modem(emulator))
+    supervisor = ModemSupervisor(emulator.device, collector, patient)
+    task = asyncio.create_task(supervisor.run())
+    try:
+        await supervisor.wait_ready(5.0)
+        emulator.unplug()
+        await eventually(lambda: supervisor.state is ModemState.BACKING_OFF)
+        emulator.deliver("+996555123456", "OP 1234 A1")
+        emulator.replug()
+        await eventually(lambda: all_stored(emulator) == 0, timeout_s=10.0)
+        assert collector.texts() == Counter({"OP 1234 A1": 1})
+    finally:
+        await supervisor.stop(task)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.console.session import Viewer
-from api.routes.messages import shown
+from api.visibility import message_detail_seen, message_seen
 from store.queries import messages
 from store.queries.filters import MessageFilter, Page
 
@@ -31,7 +31,7 @@ async def messages_view(
 ) -> dict[str, Any]:
     """One page of the feed, newest first, as this viewer may see it."""
     rows = await messages.list_messages(session, where, Page(PAGE_ROWS, before))
-    items = [shown(row, viewer.principal) for row in rows[:PAGE_ROWS]]
+    items = [message_seen(row, viewer.principal) for row in rows[:PAGE_ROWS]]
     older = items[-1]["id"] if len(rows) > PAGE_ROWS else None
     return {"items": items, "older": older, "where": where}
 
@@ -43,11 +43,7 @@ async def message_view(
     found = await messages.get_message(session, message_id)
     if found is None:
         return None
-    found = shown(found, viewer.principal)
-    if not viewer.sees_pii:
-        # As /api/v1/messages/{id}: the parse and the PDUs hold the text.
-        found["parse"] = None
-        found["parts_detail"] = [{**part, "pdu_hex": None} for part in found["parts_detail"]]
+    found = message_detail_seen(found, viewer.principal)
     parse = found["parse"] or {}
     return {
         "message": found,

@@ -7,24 +7,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.console.session import Viewer
-from api.routes.admin import modem_view
+from api.routes.admin import modem_views
+from api.visibility import modem_seen
 from store.queries import outbox, status
 
 __all__ = ["modems_view"]
 
 
 async def modems_view(session: AsyncSession, viewer: Viewer, stale_s: float) -> dict[str, Any]:
-    """Every modem as ``GET /api/v1/modems`` shows it, and the outbox's depth by status.
-
-    A ``read`` viewer sees a modem by its label and position only: the SIM's IMSI, the IMEI and
-    the device path identify hardware and subscribers."""
-    modems = []
+    """Every modem as ``GET /api/v1/modems`` shows it to this viewer (without ``read:pii`` by
+    its name only: no IMSI, IMEI or device path), and the outbox's depth by status."""
     rows = await status.list_modems(session)
-    for number, row in enumerate(rows, start=1):
-        modem = modem_view(row, stale_s)
-        if not viewer.sees_pii:
-            modem = {**modem, "imsi": None, "imei": None, "device": None}
-        modems.append({**modem, "number": number})
+    modems = [modem_seen(modem, viewer.principal) for modem in modem_views(rows, stale_s)]
     depth = await outbox.outbox_depth(session)
     spool = max((m["spool"] or 0 for m in modems), default=0)
     return {"modems": modems, "outbox": depth, "spool": spool, "set_aside": _set_aside(rows)}

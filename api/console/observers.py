@@ -8,7 +8,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.console.session import Viewer
-from api.routes.messages import shown
+from api.visibility import message_seen, observer_seen
 from store.queries import lookup, messages, roster
 from store.queries.filters import MessageFilter, Page
 
@@ -30,17 +30,15 @@ async def observers_view(
         rows = await _their_messages(session, viewer, observer)
         shown_observers.append({
             **visible_observer(observer, viewer),
-            "messages": [shown(row, viewer.principal) for row in rows[:_THEIR_MESSAGES]],
+            "messages": [message_seen(row, viewer.principal) for row in rows[:_THEIR_MESSAGES]],
         })  # fmt: skip
     return {"query": query or "", "observers": shown_observers}
 
 
 def visible_observer(observer: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
-    """An observer as this viewer may see them: as ``/api/v1/observers`` without ``read:pii``
-    (no name), and no phone number at all, not even masked."""
-    if viewer.sees_pii:
-        return observer
-    return {**observer, "name": "", "phones": []}
+    """An observer as ``api.visibility`` lets this viewer see them; the pages show no phone
+    number at all, not even masked, to a viewer without ``read:pii``."""
+    return observer_seen(observer, viewer.principal)
 
 
 async def _their_messages(

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.console.session import Viewer
+from api.visibility import report_seen
 from store.queries import reports
 from store.queries.filters import Page, ReportFilter
 
@@ -16,14 +17,7 @@ PAGE_ROWS = 50
 
 
 def _visible(report: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
-    """A report as this viewer may see it: without ``read:pii`` no comment (free text) and no
-    quarantine reasons or actors."""
-    if viewer.sees_pii:
-        return report
-    history = [
-        {**change, "reason": None, "actor": None} for change in report.get("quarantine_history", [])
-    ]
-    return {**report, "comment": None, "quarantine_reason": None, "quarantine_history": history}
+    return report_seen(report, viewer.principal)
 
 
 async def reports_view(

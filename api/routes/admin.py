@@ -21,10 +21,11 @@ from api.schemas.admin import (
     TokenOut,
 )
 from api.schemas.common import Cursor, Limit
+from api.visibility import modem_names, modem_seen
 from store.queries import outbox, roster, status, tokens
 from store.queries.filters import Page
 
-__all__ = ["modem_view", "router"]
+__all__ = ["modem_views", "router"]
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 Reader = Annotated[Principal, Depends(require(Scope.READ))]
@@ -44,6 +45,7 @@ async def broadcast(
 ) -> Response:
     hour_ago = datetime.now(UTC) - timedelta(hours=1)
     limit = state.config.broadcasts_per_hour
+    await outbox.lock_broadcasts(session)  # count-then-insert as one step; see there
     if await outbox.broadcasts_since(session, hour_ago) >= limit:
         raise RateLimited(f"at most {limit} broadcasts an hour", retry_after_s=300.0)
     chosen = await roster.observer_phones(
@@ -99,9 +101,10 @@ async def revoke_token(
     session: SessionDep, who: Admin, state: StateDep,
     token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> Response:  # fmt: skip
-    if not await tokens.revoke_token(session, str(token_id)):
+    if not await tokens.revoke_token_id(session, token_id):
         raise NotFound(f"no live token {token_id}")
     state.tokens.forget()
+    state.feed.end_streams_of(token_id)
     return Response(status_code=204)
 
 
@@ -111,16 +114,23 @@ async def revoke_token(
 )  # fmt: skip
 async def list_modems(session: SessionDep, who: Reader, state: StateDep) -> Response:
     rows = await status.list_modems(session)
-    return json_response([modem_view(row, state.config.modem_stale_s) for row in rows])
+    views = modem_views(rows, state.config.modem_stale_s)
+    return json_response([modem_seen(view, who) for view in views])
 
 
-def modem_view(row: dict[str, Any], stale_s: float) -> dict[str, Any]:
-    """A modems row as ``ModemOut``."""
+def modem_views(rows: list[dict[str, Any]], stale_s: float) -> list[dict[str, Any]]:
+    """Modems rows as ``ModemOut`` (everything: pass each through ``modem_seen``)."""
+    names = modem_names(rows)
+    return [_modem_view(row, names[row["imsi"]], stale_s) for row in rows]
+
+
+def _modem_view(row: dict[str, Any], name: str, stale_s: float) -> dict[str, Any]:
     last: dict[str, Any] = row["last_status"] or {}
     storages = last.get("storages")
     age = float(row["age_s"] or 0.0)
     return {
-        "imsi": row["imsi"], "imei": row["imei"], "device": row["device"], "label": row["label"],
+        "name": name, "imsi": row["imsi"], "imei": row["imei"], "device": row["device"],
+        "label": row["label"],
         "state": last.get("state"), "up": last.get("state") == "ready" and age <= stale_s,
         "signal_dbm": last.get("signal_dbm"), "registration": last.get("registration"),
         "operator": last.get("operator"),

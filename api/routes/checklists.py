@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, StateDep, require
-from api.errors import ERROR_RESPONSES, NotFound, described
+from api.errors import ERROR_RESPONSES, EXPORT_LIMITED, NotFound, described
 from api.responses import (
     cached_json,
     csv_response,
@@ -51,7 +51,7 @@ _COLUMNS = (
     description="One record per observer and checklist form: the last value of each tag "
     "wins. `since`/`until` select by last update. `format=csv` (needs `form`) streams "
     "them with one column per question.",
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, 429: EXPORT_LIMITED},
 )
 async def list_checklists(
     request: Request,
@@ -71,10 +71,11 @@ async def list_checklists(
     where = ReportFilter(form, observer, station, region, since, until)
     if format == "csv":
         tags = tag_columns(forms, form)
+        slot = state.exports.take(who.token_id)
         rows = answer_rows(
             streamed(state, lambda read: reports.stream_checklists(read, where)), _COLUMNS, tags
         )
-        return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv")
+        return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv", slot)
     page = Page(limit, decode_cursor(cursor))
 
     async def payload(read: AsyncSession) -> dict[str, Any]:

@@ -15,8 +15,9 @@ from api.auth import Principal, Scope
 from api.deps import ApiState, StateDep, require
 from api.errors import ERROR_RESPONSES, described
 from api.responses import json_response
-from api.routes.admin import modem_view
+from api.routes.admin import modem_views
 from api.schemas.admin import HealthOut, ReadyOut
+from api.visibility import modem_seen
 from store.metrics import REGISTRY
 from store.queries import outbox, status
 
@@ -39,7 +40,8 @@ async def health() -> Response:
     summary="Readiness: the database answers and a modem is up",
     description="200 when PostgreSQL answers within 2 s and at least one modem has "
     "reported itself ready recently; otherwise 503 NOT_READY with `checks` saying what "
-    "is wrong.",
+    "is wrong. `checks.set_aside` warns (without failing) about spooled parts the database "
+    "refused, waiting for `shailoo spool retry`.",
     responses={**ERROR_RESPONSES, 503: described("NOT_READY: see `checks`.")},
 )
 async def ready(state: StateDep, who: Reader) -> Response:
@@ -48,9 +50,10 @@ async def ready(state: StateDep, who: Reader) -> Response:
         async with asyncio.timeout(READY_TIMEOUT_S), state.db.session() as session:
             await status.ping(session)
             rows = await status.list_modems(session)
-        modems = [modem_view(row, state.config.modem_stale_s) for row in rows]
-        checks["modems"] = [{"imsi": m["imsi"], "device": m["device"], "up": m["up"],
-                             "state": m["state"]} for m in modems]  # fmt: skip
+            checks["set_aside"] = _set_aside_check(await status.set_aside_count(session))
+        modems = [modem_seen(m, who) for m in modem_views(rows, state.config.modem_stale_s)]
+        checks["modems"] = [{"name": m["name"], "imsi": m["imsi"], "device": m["device"],
+                             "up": m["up"], "state": m["state"]} for m in modems]  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - whatever failed, the answer is "not ready"
         _LOGGER.warning("readiness: database check failed: %s", exc)
         checks["database"] = f"unreachable ({type(exc).__name__})"
@@ -59,6 +62,15 @@ async def ready(state: StateDep, who: Reader) -> Response:
         body = {"error": "NOT_READY", "detail": "; ".join(problems), "checks": checks}
         return json_response(body, 503)
     return json_response({"ready": True, "checks": checks})
+
+
+def _set_aside_check(count: int) -> dict[str, Any]:
+    # A warning, not a failure: the gateway works, but parts wait for `shailoo spool retry`.
+    if not count:
+        return {"status": "ok", "count": 0}
+    return {"status": "warning", "count": count,
+            "detail": f"{count} spooled part(s) refused by the database; "
+                      "see spool-rejected.jsonl and run 'shailoo spool retry'"}  # fmt: skip
 
 
 def _problems(checks: dict[str, Any]) -> list[str]:
@@ -73,7 +85,8 @@ def _problems(checks: dict[str, Any]) -> list[str]:
     "/metrics",
     summary="Prometheus metrics",
     description="Messages in and out by status, parse errors by code, the pipeline latency "
-    "histogram (of the gateway in this process), outbox depth, spool size, and per modem "
+    "histogram (of the gateway in this process), outbox depth, spool size, parts set aside "
+    "for `shailoo spool retry`, and per modem "
     "signal, storage use and whether it is up. Counts come from the database, so every API "
     "process reports the same.",
     response_class=Response,
@@ -99,8 +112,8 @@ async def _families(state: ApiState) -> list[Metric]:
         counts = await status.message_counts(session)
         errors = await status.error_counts(session)
         depth = await outbox.outbox_depth(session)
-        modems = [modem_view(row, state.config.modem_stale_s)
-                  for row in await status.list_modems(session)]  # fmt: skip
+        set_aside = await status.set_aside_count(session)
+        modems = modem_views(await status.list_modems(session), state.config.modem_stale_s)
     messages = CounterMetricFamily(
         "shailoo_messages", "SMS in the log, by direction and status.",
         labels=["direction", "status"],
@@ -115,11 +128,17 @@ async def _families(state: ApiState) -> list[Metric]:
     queued = GaugeMetricFamily("shailoo_outbox", "Outbox rows by status.", labels=["status"])
     for row_status in ("pending", "sent", "failed"):
         queued.add_metric([row_status], depth.get(row_status, 0))
-    return [messages, parse_errors, queued, *_modem_families(modems)]
+    kept = GaugeMetricFamily(
+        "shailoo_spool_set_aside",
+        "Spooled parts the database refused, waiting for 'shailoo spool retry'.",
+    )
+    kept.add_metric([], set_aside)
+    return [messages, parse_errors, queued, kept, *_modem_families(modems)]
 
 
 def _modem_families(modems: list[dict[str, Any]]) -> list[Metric]:
-    labels = ["imsi", "device"]
+    # Labelled by name, never by IMSI or device: a `read` token scrapes these (api.visibility).
+    labels = ["modem"]
     up = GaugeMetricFamily(
         "shailoo_modem_up", "1 if the modem is ready and heard of.", labels=labels
     )
@@ -138,7 +157,7 @@ def _modem_families(modems: list[dict[str, Any]]) -> list[Metric]:
         "shailoo_modem_storage_total", "Storage capacity.", labels=[*labels, "storage"]
     )
     for modem in modems:
-        key = [modem["imsi"], modem["device"]]
+        key = [modem["name"]]
         up.add_metric(key, 1.0 if modem["up"] else 0.0)
         seen.add_metric(key, modem["seconds_since_seen"])
         if modem["signal_dbm"] is not None:

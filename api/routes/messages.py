@@ -10,13 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
 from api.deps import SessionDep, StateDep, require
-from api.errors import ERROR_RESPONSES, Forbidden, NotFound, described
+from api.errors import ERROR_RESPONSES, EXPORT_LIMITED, Forbidden, NotFound, described
 from api.responses import (
     cached_json,
     csv_response,
     decode_cursor,
     json_response,
-    mask_phone,
     page_of,
     streamed,
 )
@@ -35,6 +34,7 @@ from api.schemas.common import (
     Until,
 )
 from api.schemas.messages import MessageDetail, MessagePage
+from api.visibility import message_detail_seen, message_seen
 from store.queries import messages
 from store.queries.filters import MessageFilter, Page
 
@@ -57,7 +57,7 @@ CSV_COLUMNS = (
     "`next_cursor` back as `cursor`; pages stay stable while new messages arrive. "
     "`sender` and `q` (full-text search of the texts) need scope `read:pii`. "
     "`format=csv` streams every matching message instead.",
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, 429: EXPORT_LIMITED},
 )
 async def list_messages(
     request: Request,
@@ -82,13 +82,14 @@ async def list_messages(
     where = MessageFilter(direction, status, error_code, form, observer, station, sender,
                           since, until, q)  # fmt: skip
     if format == "csv":
+        slot = state.exports.take(who.token_id)
         rows = _csv_rows(streamed(state, lambda read: messages.stream_messages(read, where)), who)
-        return csv_response(CSV_COLUMNS, rows, "messages.csv")
+        return csv_response(CSV_COLUMNS, rows, "messages.csv", slot)
     page = Page(limit, decode_cursor(cursor))
 
     async def payload(read: AsyncSession) -> dict[str, Any]:
         items, next_cursor = page_of(await messages.list_messages(read, where, page), limit)
-        return {"items": [shown(m, who) for m in items], "next_cursor": next_cursor}
+        return {"items": [message_seen(m, who) for m in items], "next_cursor": next_cursor}
 
     return await cached_json(state, request, who, payload)
 
@@ -105,29 +106,13 @@ async def get_message(
     found = await messages.get_message(session, message_id)
     if found is None:
         raise NotFound(f"no message {message_id}")
-    found = shown(found, who)
-    if not who.sees_pii:
-        found["parse"] = None
-        found["parts_detail"] = [{**part, "pdu_hex": None} for part in found["parts_detail"]]
-    return json_response(found)
-
-
-def shown(message: dict[str, Any], who: Principal) -> dict[str, Any]:
-    """A message as this caller may see it: numbers masked and text hidden without PII."""
-    if who.sees_pii:
-        return message
-    return {
-        **message,
-        "sender": mask_phone(message["sender"]),
-        "recipient": mask_phone(message["recipient"]),
-        "text": None,
-    }
+    return json_response(message_detail_seen(found, who))
 
 
 async def _csv_rows(
     rows: AsyncIterator[dict[str, Any]], who: Principal
 ) -> AsyncIterator[list[Any]]:
     async for row in rows:
-        message = shown(row, who)
+        message = message_seen(row, who)
         message["error_codes"] = ";".join(message["error_codes"])
         yield [message[column] for column in CSV_COLUMNS]

@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, StateDep, require
-from api.errors import ERROR_RESPONSES, Conflict, InvalidRequest, NotFound, described
+from api.errors import (
+    ERROR_RESPONSES,
+    EXPORT_LIMITED,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    described,
+)
 from api.responses import (
     cached_json,
     csv_response,
@@ -31,6 +38,7 @@ from api.schemas.common import (
     Until,
 )
 from api.schemas.reports import QuarantineRequest, ReportDetail, ReportPage
+from api.visibility import report_seen
 from parser import Deployment
 from store import repository
 from store.queries import reports
@@ -57,7 +65,7 @@ _COLUMNS = (
     description="Newest first, keyset-paginated (`cursor`). `format=csv` streams every "
     "matching report with one column per question of `form` (required for CSV): choice "
     "answers are option codes, multi answers codes joined by ';', blank when unanswered.",
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, 429: EXPORT_LIMITED},
 )
 async def list_reports(
     request: Request,
@@ -78,15 +86,15 @@ async def list_reports(
     where = ReportFilter(form, observer, station, region, since, until, quarantined)
     if format == "csv":
         tags = tag_columns(forms, form)
-        rows = answer_rows(
-            streamed(state, lambda read: reports.stream_reports(read, where)), _COLUMNS, tags
-        )
-        return csv_response([*_COLUMNS, *tags], rows, f"reports-{form}.csv")
+        slot = state.exports.take(who.token_id)
+        found = streamed(state, lambda read: reports.stream_reports(read, where))
+        rows = answer_rows(_seen_rows(found, who), _COLUMNS, tags)
+        return csv_response([*_COLUMNS, *tags], rows, f"reports-{form}.csv", slot)
     page = Page(limit, decode_cursor(cursor))
 
     async def payload(read: AsyncSession) -> dict[str, Any]:
         items, next_cursor = page_of(await reports.list_reports(read, where, page), limit)
-        return {"items": items, "next_cursor": next_cursor}
+        return {"items": [report_seen(r, who) for r in items], "next_cursor": next_cursor}
 
     return await cached_json(state, request, who, payload)
 
@@ -101,7 +109,7 @@ async def get_report(session: SessionDep, who: Reader, report_id: ReportId) -> R
     found = await reports.get_report(session, report_id)
     if found is None:
         raise NotFound(f"no report {report_id}")
-    return json_response(found)
+    return json_response(report_seen(found, who))
 
 
 @router.post(
@@ -196,6 +204,13 @@ def answer_cells(answers: dict[str, Any], tags: Sequence[str]) -> list[Any]:
         value = answers.get(tag)
         cells.append(";".join(map(str, value)) if isinstance(value, list) else value)
     return cells
+
+
+async def _seen_rows(
+    rows: AsyncIterator[dict[str, Any]], who: Principal
+) -> AsyncIterator[dict[str, Any]]:
+    async for row in rows:
+        yield report_seen(row, who)
 
 
 async def answer_rows(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from api.auth import Principal, Scope
 from api.deps import SessionDep, require
 from api.errors import ERROR_RESPONSES, Conflict, InvalidRequest, NotFound, described
-from api.responses import decode_cursor, json_response, mask_phone, page_of
+from api.responses import decode_cursor, json_response, page_of
 from api.schemas.common import Cursor, Limit, OptCode, OptText
 from api.schemas.roster import (
     FormsOut,
@@ -23,6 +23,7 @@ from api.schemas.roster import (
     StationOut,
     StationPage,
 )
+from api.visibility import observer_seen
 from store import repository
 from store.queries import roster
 
@@ -85,7 +86,8 @@ async def list_observers(
 ) -> Response:  # fmt: skip
     rows = await roster.list_observers(session, station, region, decode_cursor(cursor, str), limit)
     items, next_cursor = page_of(rows, limit, key="code")
-    return json_response({"items": [_shown(o, who) for o in items], "next_cursor": next_cursor})
+    shown = [observer_seen(o, who) for o in items]
+    return json_response({"items": shown, "next_cursor": next_cursor})
 
 
 @router.get(
@@ -96,7 +98,7 @@ async def get_observer(session: SessionDep, who: Reader, code: CodePath) -> Resp
     observer = await roster.get_observer(session, code)
     if observer is None:
         raise NotFound(f"no observer {code!r}")
-    return json_response(_shown(observer, who))
+    return json_response(observer_seen(observer, who))
 
 
 @router.post(
@@ -194,9 +196,3 @@ async def _check_stations(session: SessionDep, observers: list[ObserverIn]) -> N
     if unknown:
         listed = ", ".join(sorted(unknown)[:10])
         raise InvalidRequest(f"unknown station(s): {listed}; add the stations first")
-
-
-def _shown(observer: dict[str, Any], who: Principal) -> dict[str, Any]:
-    if who.sees_pii:
-        return observer
-    return {**observer, "name": "", "phones": [mask_phone(p) for p in observer["phones"]]}

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope
 from api.deps import FormsDep, StateDep, require
-from api.errors import ERROR_RESPONSES, NotFound, described
+from api.errors import ERROR_RESPONSES, EXPORT_LIMITED, NotFound, described
 from api.responses import cached_json, csv_response
 from api.schemas.common import Format, IsoTime, RegionFilter
 from api.schemas.stats import CoverageOut, TallyOut
@@ -41,7 +41,7 @@ _CSV_COLUMNS = (
     "and by region. Quarantined reports do not count. `reported=false` lists only the "
     "missing stations, e.g. `?form=OP&at=2026-11-29T08:30:00%2B06:00&reported=false` for "
     "the stations without an opening checklist by 08:30. `format=csv` streams the stations.",
-    responses={404: _UNKNOWN_FORM, 200: {"content": {"text/csv": {}}}},
+    responses={404: _UNKNOWN_FORM, 200: {"content": {"text/csv": {}}}, 429: EXPORT_LIMITED},
 )
 async def coverage(
     request: Request,
@@ -56,10 +56,15 @@ async def coverage(
 ) -> Response:
     _form(forms, form)
     if format == "csv":
-        async with state.db.session() as session:
-            stations = await _stations(session, form, at or datetime.now(UTC))
+        slot = state.exports.take(who.token_id)
+        try:
+            async with state.db.session() as session:
+                stations = await _stations(session, form, at or datetime.now(UTC))
+        except BaseException:
+            slot.release()
+            raise
         return csv_response(_CSV_COLUMNS, _rows(_listed(stations, region, reported)),
-                            f"coverage-{form}.csv")  # fmt: skip
+                            f"coverage-{form}.csv", slot)  # fmt: skip
 
     async def payload(read: AsyncSession) -> dict[str, Any]:
         moment = at or datetime.now(UTC)

@@ -109,9 +109,13 @@ class TokenCreated(TokenOut):
 class ModemOut(Model):
     """A modem's last reported status."""
 
-    imsi: str
-    imei: str
-    device: str
+    name: str = Field(
+        description="Its label, or `modem N` when it has none: says nothing of the SIM.",
+        examples=["modem 1"],
+    )
+    imsi: str | None = Field(description="The SIM's identity; null unless `read:pii`.")
+    imei: str | None = Field(description="The modem's identity; null unless `read:pii`.")
+    device: str | None = Field(description="Its serial device; null unless `read:pii`.")
     label: str
     state: str | None = Field(description="ready, starting, backing off, failed, stopped.")
     up: bool = Field(description="Ready and heard of recently.")

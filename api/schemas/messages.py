@@ -18,11 +18,13 @@ class MessageOut(Model):
     id: int = Field(examples=[1042])
     direction: Literal["in", "out"]
     created_at: datetime
-    modem_imsi: str | None = Field(description="The SIM that received or sent it.")
+    modem_imsi: str | None = Field(
+        description="The SIM that received or sent it; null unless `read:pii`."
+    )
     sender: str = Field(
-        description="Incoming: the phone number it came from. Masked (`+99655*****56`) "
+        description="Incoming: the phone number it came from. Masked (`+996*******56`) "
         "unless the token has scope `read:pii`.",
-        examples=["+99655*****56"],
+        examples=["+996*******56"],
     )
     recipient: str = Field(description="Outgoing: the number it went to; masked likewise.")
     text: str | None = Field(

@@ -35,10 +35,12 @@ class ReportOut(Model):
         description="Tag to value: an option code (choice), a list of codes (multi) or an integer.",
         examples=[answers_example()],
     )
-    comment: str | None = Field(description="Free text the observer added after '@'.")
+    comment: str | None = Field(
+        description="Free text the observer added after '@'; null unless `read:pii`."
+    )
     verified: bool = Field(description="False when it came from a phone not on the roster.")
     quarantined: bool = Field(description="Set aside by the data team; left out of tallies.")
-    quarantine_reason: str | None
+    quarantine_reason: str | None = Field(description="Null unless `read:pii`.")
     created_at: datetime
 
 
@@ -52,8 +54,10 @@ class QuarantineChangeOut(Model):
     """One quarantine decision."""
 
     quarantined: bool
-    reason: str
-    actor: str = Field(description="The name of the API token that made it.")
+    reason: str | None = Field(description="Why; null unless the token has `read:pii`.")
+    actor: str | None = Field(
+        description="The name of the API token that made it; null unless `read:pii`."
+    )
     changed_at: datetime
 
 

@@ -33,6 +33,7 @@ class StationOut(Model):
     district: str
     registered_voters: int | None
     in_sample: bool
+    stratum: str = Field(description="The sample design's stratum; empty: the region.")
 
 
 class StationPage(Paged):
@@ -52,6 +53,7 @@ class StationIn(BaseModel):
     district: _Name = ""
     registered_voters: int | None = Field(default=None, ge=0, le=10_000_000)
     in_sample: bool = True
+    stratum: _Name = ""
 
 
 class ObserverOut(Model):

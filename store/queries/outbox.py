@@ -12,7 +12,16 @@ from store.models import Broadcast, OutboxMessage
 from store.queries.filters import Page, newest_first
 from store.queries.rows import as_dicts
 
-__all__ = ["add_broadcast", "broadcasts_since", "list_outbox", "outbox_depth"]
+__all__ = [
+    "add_broadcast",
+    "broadcasts_since",
+    "list_outbox",
+    "lock_broadcasts",
+    "outbox_depth",
+]
+
+# pg_advisory_xact_lock's key for "who may add a broadcast now" (any constant of our own).
+_BROADCAST_LOCK = 0x5348_4C42_5243  # "SHLBRC"
 
 
 async def list_outbox(
@@ -34,6 +43,12 @@ async def outbox_depth(session: AsyncSession) -> dict[str, int]:
     """Outbox rows by status."""
     statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     return dict((await session.execute(statement)).all())
+
+
+async def lock_broadcasts(session: AsyncSession) -> None:
+    """Hold, until this transaction ends, the right to count and add broadcasts: without it,
+    concurrent requests each count the same few and all add theirs past the limit."""
+    await session.execute(select(func.pg_advisory_xact_lock(_BROADCAST_LOCK)))
 
 
 async def broadcasts_since(session: AsyncSession, since: datetime) -> int:

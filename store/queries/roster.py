@@ -14,7 +14,7 @@ __all__ = ["get_observer", "get_station", "list_observers", "list_stations", "ob
 
 _STATION_COLUMNS = (
     Station.code, Station.name, Station.region, Station.district, Station.registered_voters,
-    Station.in_sample,
+    Station.in_sample, Station.stratum,
 )  # fmt: skip
 _OBSERVER_COLUMNS = (
     Observer.code,

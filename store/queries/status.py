@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Integer, func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Message, Modem
 from store.queries.rows import as_dicts
 
-__all__ = ["error_counts", "list_modems", "message_counts", "ping"]
+__all__ = ["error_counts", "list_modems", "message_counts", "ping", "set_aside_count"]
 
 
 async def list_modems(session: AsyncSession) -> list[dict[str, Any]]:
@@ -40,3 +41,19 @@ async def error_counts(session: AsyncSession) -> dict[str, int]:
 async def ping(session: AsyncSession) -> None:
     """Raise unless the database answers."""
     await session.execute(text("SELECT 1"))
+
+
+async def set_aside_count(session: AsyncSession) -> int:
+    """Spooled parts the database refused, waiting in gateways' ``spool-rejected.jsonl`` for
+    ``shailoo spool retry``: each gateway's file counted once (its newest report), though
+    every one of its modems reports it."""
+    spool_file = Modem.last_status["spool_file"].astext
+    newest = (
+        select(Modem.last_status["set_aside"].astext.cast(Integer).label("count"))
+        .where(spool_file.is_not(None))
+        .ext(distinct_on(spool_file))
+        .order_by(spool_file, Modem.last_seen_at.desc())
+        .subquery()
+    )
+    total = await session.scalar(select(func.coalesce(func.sum(newest.c.count), 0)))
+    return int(total or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -10,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from store.models import ApiToken
 from store.queries.rows import as_dicts
 
-__all__ = ["add_token", "list_tokens", "revoke_token", "token_by_prefix", "touch_token"]
+__all__ = [
+    "add_token",
+    "list_tokens",
+    "live_token_ids",
+    "revoke_token",
+    "revoke_token_id",
+    "token_by_prefix",
+    "touch_token",
+]
 
 
 async def add_token(
@@ -49,6 +58,25 @@ async def revoke_token(session: AsyncSession, key: str) -> int:
         .returning(ApiToken.id)
     )
     return len((await session.execute(statement)).all())
+
+
+async def revoke_token_id(session: AsyncSession, token_id: int) -> bool:
+    """Revoke the live token with this id (only its id: never a name that looks like one)."""
+    statement = (
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+        .returning(ApiToken.id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def live_token_ids(session: AsyncSession, ids: Collection[int]) -> set[int]:
+    """Which of ``ids`` are tokens that exist and are not revoked."""
+    if not ids:
+        return set()
+    statement = select(ApiToken.id).where(ApiToken.id.in_(ids), ApiToken.revoked_at.is_(None))
+    return set((await session.scalars(statement)).all())
 
 
 async def touch_token(session: AsyncSession, token_id: int) -> None:

@@ -4,8 +4,8 @@ The console's Messages page (and ``GET /api/v1/messages?status=rejected``) lists
 SMS newest first; without it a status with few or no rows reads the whole log backwards.
 
 Revision ID: 5c1e7a9d2b30
-Revises: b40fb2711cb4
-Create Date: 2026-11-29 19:45:00
+Revises: a7c3e91d2f05
+Create Date: 2026-11-29 20:10:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "5c1e7a9d2b30"
-down_revision: str | None = "b40fb2711cb4"
+down_revision: str | None = "a7c3e91d2f05"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

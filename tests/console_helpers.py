@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 import uvicorn
 from playwright.async_api import Browser, Page, Request, async_playwright
 
-from tests.api_helpers import Api
+from store import repository
+from tests.api_helpers import PHONES, Api
+from tests.test_pipeline import IMSI, parts_of
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -154,3 +156,23 @@ async def tab(browser: Browser, base: str, viewport: dict[str, int]) -> AsyncIte
         yield watched
     finally:
         await context.close()
+
+
+FOURTH = {"code": "3456", "name": "Dinara", "phones": ["+996555444333"], "station_code": "S004",
+          "language": "ky"}  # fmt: skip
+
+
+async def two_reports_a_region(api: Api) -> None:
+    """A fourth sampled station (Chui) and its observer, and an accepted OP from each sampled
+    station (A: Yes, Yes, No, Yes): every stratum has the two reports an estimate needs."""
+    async with api.db.transaction() as session:
+        await repository.upsert_stations(session, [
+            {"code": "S004", "name": "School 4", "region": "Chui", "district": "Sokuluk",
+             "registered_voters": 800, "in_sample": True},
+        ])  # fmt: skip
+        await repository.upsert_observers(session, [FOURTH])
+    senders = [("1234", PHONES["1234"], 1), ("3456", FOURTH["phones"][0], 1),
+               ("5678", PHONES["5678"], 2), ("9012", PHONES["9012"], 1)]  # fmt: skip
+    for reference, (code, phone, answer) in enumerate(senders, start=50):
+        await api.ingest.store(IMSI, parts_of(f"OP {code} A{answer} B100", phone, reference))
+    await api.pipeline.process_pending([IMSI])

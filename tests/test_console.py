@@ -23,6 +23,7 @@ from parser import Deployment
 from store import repository
 from store.db import Database
 from tests.api_helpers import OBSERVERS, Api, open_api
+from tests.console_helpers import two_reports_a_region
 
 PAGES = ["/", "/messages", "/reports", "/estimates", "/modems", "/observers?q=1234"]
 PHONE_DIGITS = re.compile(r"\+?996\d{3}")
@@ -197,14 +198,16 @@ async def test_the_language_is_chosen_per_browser(api) -> None:
             == 422  # fmt: skip
 
 
-async def test_the_estimates_page_draws_shares_with_error_bars(api) -> None:
-    for number, (observer, answer) in enumerate([("1234", 1), ("5678", 2), ("9012", 1)], 1):
-        await api.receive(f"OP {observer} A{answer} B100", observer=observer, reference=number)
+async def test_the_estimates_page_draws_process_findings_with_error_bars(api) -> None:
+    await two_reports_a_region(api)
     async with signed_in(api, "read") as browser:
         page = (await browser.get("/estimates?form=OP")).text
-    assert page.count('class="error-bar"') == 2  # question A: Yes and No
-    assert "66.7% ±" in page
-    assert "3/3 (100%)" in page
+        region = (await browser.get("/estimates?form=OP&region=Osh")).text
+    assert page.count('class="error-bar"') >= 2  # question A: Yes and No
+    assert "70.0% ±" in page  # Chui 2/2 yes; Osh 1/2, weighted by its 3 stations
+    assert "<strong>4/4</strong>" in page
+    assert "<strong>2/2</strong>" in region
+    assert "50.0% ±" in region
 
 
 async def test_the_live_feed_needs_a_session(api) -> None:

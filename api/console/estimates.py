@@ -1,96 +1,103 @@
-"""The Estimates page's view model.
+"""The Estimates page's view model: the quick count, as ``GET /api/v1/estimates`` and
+``/estimates/process`` compute it (``estimates``), drawn as shares with error bars.
 
-Until the estimates package lands, the page shows the running tallies (the logic of
-``GET /api/v1/tallies``): each choice question's option shares among the reports that answered
-it, with a 95% margin as if those reports were a simple random sample, and integer questions'
-means. ``estimates_view`` is the one function to replace with the real estimates' view model;
-the template draws whatever ``Bar`` rows it returns.
+Vote shares and turnout come from a form that declares ``results:``; every form's choice and
+multi questions give process findings (the share of stations with each answer). Both come with
+the sample's status: stations sampled, reported, and in conflict (their observers disagree).
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from datetime import UTC, datetime
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.console.charts import Bar, bar_chart
-from api.console.coverage import Share
+from api.estimating import read_inputs
+from estimates import EstimateRequestError, estimate_process, estimate_results
 from parser import Deployment, Form, text_in
-from store.queries import coverage, tallies
-from store.tallies import ANSWERED
 
 __all__ = ["estimates_view"]
-
-Z_95: Final = 1.96
-Cell = tuple[str, str, int]  # (region, tag, option)
 
 
 async def estimates_view(
     session: AsyncSession,
     forms: Deployment | None,
+    strata: Mapping[str, int],
     language: str,
     form: str | None,
     region: str | None,
 ) -> dict[str, Any]:
-    """Shares with margins, means, and the sample's status, for ``form`` (and ``region``)."""
+    """The chosen form's estimates (in ``region``, if given): sample status, vote shares and
+    turnout with their intervals, and process findings."""
     codes = [f.code for f in forms.forms] if forms else []
     chosen = forms.form(form) if forms and form in codes else None
     if chosen is None and forms:
-        chosen = forms.forms[0]
-    if chosen is None:
-        return {"forms": codes, "form": None, "region": region, "questions": [], "regions": []}
-    cells = await tallies.tally_cells(session, chosen.code, region)
-    stations = await coverage.coverage(session, chosen.code, datetime.now(UTC))
-    sample = [s for s in stations if region is None or s["region"] == region]
-    reported = sum(1 for s in sample if s["first_report_at"] is not None)
+        chosen = next((f for f in forms.forms if f.results), forms.forms[0])
+    view: dict[str, Any] = {"forms": codes, "form": None, "region": region, "regions": []}
+    if forms is None or chosen is None:
+        return view
+    frame, rows = await read_inputs(session, forms, chosen, strata)
+    try:
+        process = _within(estimate_process(frame, rows, chosen, by_region=True).to_json(), region)
+        results = None
+        if chosen.results is not None:
+            estimate = estimate_results(frame, rows, chosen, by_region=True)
+            results = _within(estimate.to_json(), region)
+    except EstimateRequestError as exc:
+        return {**view, "form": chosen.code, "problem": str(exc)}
     return {
-        "forms": codes, "form": chosen.code, "region": region,
-        "regions": sorted({s["region"] for s in stations}),
-        "sample": Share(region or "", len(sample), reported),
-        "reports": _sum(cells, "", ANSWERED),
-        "questions": _questions(chosen, cells, language),
-        "kind": "tallies",
+        **view, "form": chosen.code, "regions": sorted(frame.region_names),
+        "sample": (results or process)["sample"],
+        "votes": _votes(chosen, results, language) if results else None,
+        "reasons": results["reasons"] if results else [],
+        "questions": _findings(chosen, process, language),
+        "confidence": process["confidence"],
     }  # fmt: skip
 
 
-def _sum(cells: list[dict[str, Any]], tag: str, option: int, field: str = "reports") -> int:
-    return sum(int(c[field]) for c in cells if c["tag"] == tag and c["option"] == option)
+def _within(payload: dict[str, Any], region: str | None) -> dict[str, Any]:
+    """The country's estimate, or one region's (an empty sample if the region has none)."""
+    if region is None:
+        return payload
+    return dict(payload.get("regions", {}).get(region) or {**payload, "regions": None})
 
 
-def _questions(form: Form, cells: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
+def _bar(label: str, interval: Mapping[str, float] | None) -> Bar:
+    if interval is None:
+        return Bar(label, 0.0, "–")
+    share, margin = interval["estimate"], interval["moe"]
+    return Bar(label, share, f"{share:.1%} ± {margin:.1%}", interval["low"], interval["high"])
+
+
+def _labels(form: Form, language: str) -> dict[str, str]:
+    return {q.tag: text_in(q.label, language) for q in form.questions}
+
+
+def _votes(form: Form, results: dict[str, Any], language: str) -> dict[str, Any]:
+    labels = _labels(form, language)
+    shares = results["shares"] or {}
+    bars = [_bar(f"{tag} {labels.get(tag, '')}".strip(), shares.get(tag)) for tag in shares]
+    if results["turnout"] is not None:
+        bars.append(_bar("turnout", results["turnout"]))
+    return {"chart": bar_chart(bars, "vote shares") if bars else None}
+
+
+def _findings(form: Form, process: dict[str, Any], language: str) -> list[dict[str, Any]]:
     shown = []
     for question in form.questions:
-        answered = _sum(cells, question.tag, ANSWERED)
-        view: dict[str, Any] = {
+        found = process["questions"].get(question.tag)
+        if found is None:
+            continue
+        options = found["options"] or {}
+        bars = [
+            _bar(text_in(label, language), options.get(str(code)))
+            for code, label in question.options.items()
+        ]
+        shown.append({
             "tag": question.tag, "label": text_in(question.label, language),
-            "type": question.type, "answered": answered,
-        }  # fmt: skip
-        if question.type == "integer":
-            total = _sum(cells, question.tag, ANSWERED, "total")
-            view["mean"] = total / answered if answered else None
-        else:
-            counts: dict[int, int] = defaultdict(int)
-            for cell in cells:
-                if cell["tag"] == question.tag and cell["option"] != ANSWERED:
-                    counts[int(cell["option"])] += int(cell["reports"])
-            bars = [
-                _bar(text_in(label, language), counts.get(code, 0), answered)
-                for code, label in question.options.items()
-            ]
-            view["chart"] = bar_chart(bars, view["label"])
-        shown.append(view)
+            "stations": found["stations"], "reasons": found["reasons"],
+            "chart": bar_chart(bars, text_in(question.label, language)) if options else None,
+        })  # fmt: skip
     return shown
-
-
-def _bar(label: str, count: int, answered: int) -> Bar:
-    if not answered:
-        return Bar(label, 0.0, "–")
-    share = count / answered
-    margin = Z_95 * math.sqrt(share * (1 - share) / answered)
-    return Bar(
-        label, share, f"{share:.1%} ± {margin:.1%}",
-        low=max(share - margin, 0.0), high=min(share + margin, 1.0),
-    )  # fmt: skip

@@ -239,12 +239,14 @@ async def estimates_page(
     request: Request,
     session: SessionDep,
     viewer: ViewerDep,
+    state: StateDep,
     forms: FormsDep,
     form: Text = None,
     region: Text = None,
 ) -> Response:
-    view = await estimates_view(session, forms, language_of(request), _given(form),
-                                _given(region))  # fmt: skip
+    view = await estimates_view(
+        session, forms, state.strata, language_of(request), _given(form), _given(region)
+    )
     return render(request, "estimates.html", viewer, **view)
 
 

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 
 import httpx  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from api import create_app  # noqa: E402
@@ -41,6 +41,13 @@ from store.queries import tokens  # noqa: E402
 from store.settings import ApiConfig  # noqa: E402
 
 TARGET_MS = 300.0
+# The merged record per observer and form, as the pipeline keeps it: here the latest report.
+CHECKLISTS = text("""
+INSERT INTO checklists (observer_code, form_code, station_code, answers, version, updated_at)
+SELECT DISTINCT ON (observer_code, form_code)
+       observer_code, form_code, station_code, answers, 1, created_at
+FROM reports ORDER BY observer_code, form_code, id DESC
+""")
 SCOPES = ("read", "admin")
 
 
@@ -56,9 +63,11 @@ def bench_api() -> ModuleType:
 
 
 async def extra_seed(db: Database) -> dict[str, str]:
-    """A modem's status and a token per scope; the pages' sample ids."""
+    """Each observer's checklist per form (bench/api.py seeds reports only; the estimates read
+    checklists), a modem's status and a token per scope; the pages' sample ids."""
     made = {}
     async with db.session() as session:
+        await session.execute(CHECKLISTS)
         await repository.upsert_modem(
             session, imsi="437050000000001", imei="356938035643809", device="/dev/ttyUSB0",
             label="", status={"state": "ready", "signal_dbm": -71, "spool": 0,
@@ -86,6 +95,7 @@ def pages(ids: dict[str, str]) -> dict[str, str]:
         "reports, quarantined": "/reports?quarantined=yes",
         "report": f"/reports/{ids['report']}",
         "estimates": "/estimates?form=RS",
+        "estimates, one region": "/estimates?form=RS&region=Osh",
         "modems": "/modems",
         "observers": f"/observers?q={ids['observer']}",
     }
@@ -110,7 +120,7 @@ async def run(options: argparse.Namespace, folder: str) -> None:
         seeded = await seeding.seed(db, url, options.reports, random.Random(2027))
         seeding.print_seeding(seeded)
         ids = await extra_seed(db)
-        app = create_app(db, ApiConfig(token_cache_s=60))
+        app = create_app(db, ApiConfig(token_cache_s=60, cache_s=options.cache_s))
         transport = httpx.ASGITransport(app)
         print(f"\nconsole pages, {options.runs} renders each (ms, in process, server time)")
         print(f"{'page':<24}{'scope':<8}{'median':>8}{'slowest':>9}  verdict")
@@ -133,6 +143,13 @@ def main() -> None:
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: embedded)")
     parser.add_argument("--reports", type=int, help="default 1,000,000 (--quick: 50,000)")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--cache-s",
+        type=float,
+        default=0.0,
+        help="the API's response cache (the Estimates page uses it); 0: off, so "
+        "every render computes",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run")
     options = parser.parse_args()
     if options.reports is None:

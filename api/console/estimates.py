@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic_core import from_json, to_json
 
 from api.console.charts import Bar, bar_chart
+from api.deps import ApiState
 from api.estimating import read_inputs
 from estimates import EstimateRequestError, estimate_process, estimate_results
 from parser import Deployment, Form, text_in
@@ -22,15 +23,18 @@ __all__ = ["estimates_view"]
 
 
 async def estimates_view(
-    session: AsyncSession,
+    state: ApiState,
     forms: Deployment | None,
-    strata: Mapping[str, int],
     language: str,
     form: str | None,
     region: str | None,
 ) -> dict[str, Any]:
     """The chosen form's estimates (in ``region``, if given): sample status, vote shares and
-    turnout with their intervals, and process findings."""
+    turnout with their intervals, and process findings.
+
+    Computed as ``/api/v1/estimates`` computes them, and kept like its answers in the API's
+    response cache (``SHAILOO_API__CACHE_S``, stale while it is recomputed): re-reading every
+    observer's checklist on each redraw of every open page would cost the most of any page."""
     codes = [f.code for f in forms.forms] if forms else []
     chosen = forms.form(form) if forms and form in codes else None
     if chosen is None and forms:
@@ -38,23 +42,35 @@ async def estimates_view(
     view: dict[str, Any] = {"forms": codes, "form": None, "region": region, "regions": []}
     if forms is None or chosen is None:
         return view
-    frame, rows = await read_inputs(session, forms, chosen, strata)
     try:
-        process = _within(estimate_process(frame, rows, chosen, by_region=True).to_json(), region)
-        results = None
-        if chosen.results is not None:
-            estimate = estimate_results(frame, rows, chosen, by_region=True)
-            results = _within(estimate.to_json(), region)
+        computed = from_json(await state.cache.get(
+            ("console", "estimates", chosen.code), lambda: _computed(state, forms, chosen)
+        ))  # fmt: skip
     except EstimateRequestError as exc:
         return {**view, "form": chosen.code, "problem": str(exc)}
+    process = _within(computed["process"], region)
+    results = _within(computed["results"], region) if computed["results"] else None
     return {
-        **view, "form": chosen.code, "regions": sorted(frame.region_names),
+        **view, "form": chosen.code, "regions": computed["regions"],
         "sample": (results or process)["sample"],
         "votes": _votes(chosen, results, language) if results else None,
         "reasons": results["reasons"] if results else [],
         "questions": _findings(chosen, process, language),
         "confidence": process["confidence"],
     }  # fmt: skip
+
+
+async def _computed(state: ApiState, forms: Deployment, form: Form) -> bytes:
+    """Both estimates of ``form`` (each region's too) as JSON, in a session of their own."""
+    async with state.db.session() as session:
+        frame, rows = await read_inputs(session, forms, form, state.strata)
+    results = None
+    if form.results is not None:
+        results = estimate_results(frame, rows, form, by_region=True).to_json()
+    return to_json({
+        "process": estimate_process(frame, rows, form, by_region=True).to_json(),
+        "results": results, "regions": sorted(frame.region_names),
+    })  # fmt: skip
 
 
 def _within(payload: dict[str, Any], region: str | None) -> dict[str, Any]:

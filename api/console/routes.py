@@ -237,16 +237,13 @@ async def change_quarantine(
 @router.get("/estimates")
 async def estimates_page(
     request: Request,
-    session: SessionDep,
     viewer: ViewerDep,
     state: StateDep,
     forms: FormsDep,
     form: Text = None,
     region: Text = None,
 ) -> Response:
-    view = await estimates_view(
-        session, forms, state.strata, language_of(request), _given(form), _given(region)
-    )
+    view = await estimates_view(state, forms, language_of(request), _given(form), _given(region))
     return render(request, "estimates.html", viewer, **view)
 
 

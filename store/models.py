@@ -117,6 +117,7 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_sender_created", "sender", "created_at"),
         Index("ix_messages_created", "created_at"),
+        Index("ix_messages_status_id", "status", "id"),  # a status's newest first
         # Full-text search of the SMS log (``q``); 'simple' because texts mix three languages.
         Index(
             "ix_messages_text_search",

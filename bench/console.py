@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 
 import httpx  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from api import create_app  # noqa: E402
@@ -41,13 +41,6 @@ from store.queries import tokens  # noqa: E402
 from store.settings import ApiConfig  # noqa: E402
 
 TARGET_MS = 300.0
-# The merged record per observer and form, as the pipeline keeps it: here the latest report.
-CHECKLISTS = text("""
-INSERT INTO checklists (observer_code, form_code, station_code, answers, version, updated_at)
-SELECT DISTINCT ON (observer_code, form_code)
-       observer_code, form_code, station_code, answers, 1, created_at
-FROM reports ORDER BY observer_code, form_code, id DESC
-""")
 SCOPES = ("read", "admin")
 
 
@@ -63,11 +56,10 @@ def bench_api() -> ModuleType:
 
 
 async def extra_seed(db: Database) -> dict[str, str]:
-    """Each observer's checklist per form (bench/api.py seeds reports only; the estimates read
-    checklists), a modem's status and a token per scope; the pages' sample ids."""
+    """A modem's status and a token per scope (bench/api.py seeds the rest, checklists too);
+    the pages' sample ids."""
     made = {}
     async with db.session() as session:
-        await session.execute(CHECKLISTS)
         await repository.upsert_modem(
             session, imsi="437050000000001", imei="356938035643809", device="/dev/ttyUSB0",
             label="", status={"state": "ready", "signal_dbm": -71, "spool": 0,

@@ -61,8 +61,7 @@ class Gateway:
         self.ingest = Ingest(db, self.spool, self._stored)
         self.pipeline = Pipeline(db, deployment, settings)
         self.supervisors = [
-            _backend(modem, self._hand_up_for(index))
-            for index, modem in enumerate(settings.modems)
+            _backend(modem, self._hand_up_for(index)) for index, modem in enumerate(settings.modems)
         ]
         self.by_imsi: dict[str, ModemBackend] = {}
         self.outbox = OutboxSender(db, self.by_imsi, settings.replies)

@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/estimates.py
+	$(BIN)/python bench/console.py
 
 demo: $(STAMP)
 	$(BIN)/shailoo demo --api-port $(PORT)

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from api.auth import TokenCheck
 from api.bodies import BodyGuard
 from api.cache import ResponseCache
+from api.console import install_console
 from api.deps import ApiState
 from api.docs import install_docs
 from api.errors import install_error_handlers, strict_query
@@ -115,4 +116,5 @@ def create_app(
     install_docs(app)
     for module in (messages, reports, checklists, stats, estimates, roster, admin, events, health):
         app.include_router(module.router)
+    install_console(app)
     return app

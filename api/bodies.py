@@ -14,16 +14,19 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.console.session import SESSION_COOKIE
 from api.deps import ApiState
 from api.errors import PayloadTooLarge, Unauthorized
 
 __all__ = ["BodyGuard"]
 
-# Routes without a token (api.routes.health, the docs): their bodies are only size-limited.
-_OPEN_PATHS = ("/health", "/docs", "/openapi.json")
+# Routes without a token (api.routes.health, the docs, the console's sign-in form, whose body
+# is the token): their bodies are only size-limited.
+_OPEN_PATHS = ("/health", "/docs", "/openapi.json", "/sign-in")
 _IMPORT_PATH = "/api/v1/roster/import"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -66,14 +69,23 @@ async def _refusal(
     state: ApiState, scope: Scope, headers: Headers, limit: int
 ) -> Unauthorized | PayloadTooLarge | None:
     if not str(scope["path"]).startswith(_OPEN_PATHS):
-        scheme, _, token = headers.get("authorization", "").partition(" ")
+        token = _token(headers)
         client = scope["client"][0] if scope.get("client") else "?"
-        if scheme.lower() != "bearer" or await state.tokens.principal(token, client) is None:
+        if token is None or await state.tokens.principal(token, client) is None:
             return Unauthorized("send a live API token before a request body")
     declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return PayloadTooLarge(f"the body is over this route's limit of {limit} bytes")
     return None
+
+
+def _token(headers: Headers) -> str | None:
+    """The bearer token, or else the console's session cookie (which holds a token): the
+    console's forms post with the cookie. Either way the route still checks its own."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme:
+        return token if scheme.lower() == "bearer" else None
+    return cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
 
 
 def _counted(receive: Receive, limit: int) -> Receive:

@@ -123,13 +123,34 @@ REPORT_COLUMNS = (
 )  # fmt: skip
 # The merged record of each observer, as the pipeline keeps it: here simply the latest report
 # (the bench's SMS each carry a whole checklist).
-CHECKLISTS = """
-INSERT INTO checklists (observer_code, form_code, station_code, answers, version, updated_at)
+CHECKLISTS = (
+    """
+INSERT INTO checklists (observer_code, form_code, station_code, answers, counted, version,
+                        updated_at)
 SELECT DISTINCT ON (observer_code, form_code)
-       observer_code, form_code, station_code, answers, 1, created_at
+       observer_code, form_code, station_code, answers, '{}'::jsonb, 1, created_at
 FROM reports WHERE form_code = ANY($1::text[])
 ORDER BY observer_code, form_code, id DESC
-"""
+""",
+    # What counts: the latest report not in quarantine.
+    """
+UPDATE checklists AS checklist SET counted = latest.answers FROM (
+    SELECT DISTINCT ON (observer_code, form_code) observer_code, form_code, answers
+    FROM reports WHERE form_code = ANY($1::text[]) AND NOT quarantined
+    ORDER BY observer_code, form_code, id DESC
+) AS latest
+WHERE checklist.observer_code = latest.observer_code AND checklist.form_code = latest.form_code
+""",
+    # A station has one count: its observers' results agree (else every station is in
+    # conflict, as the pooled SMS are drawn at random).
+    """
+UPDATE checklists AS checklist SET answers = first.answers, counted = first.counted FROM (
+    SELECT DISTINCT ON (station_code) station_code, answers, counted
+    FROM checklists WHERE form_code = 'RS' ORDER BY station_code, observer_code
+) AS first
+WHERE checklist.form_code = 'RS' AND checklist.station_code = first.station_code
+""",
+)
 SECONDARY_INDEXES = """
 SELECT index.indexrelid::regclass::text, pg_get_indexdef(index.indexrelid)
 FROM pg_index AS index
@@ -355,7 +376,10 @@ async def load_reports(
 
         await asyncio.gather(build_indexes(), tallies(db, integers, timeline))
         async with timeline.step("checklists (each observer's latest report)"):
-            await connection.execute(CHECKLISTS, checklist_forms)
+            for statement in CHECKLISTS:
+                await connection.execute(
+                    statement, *([checklist_forms] if "$1" in statement else [])
+                )
         async with timeline.step("VACUUM ANALYZE reports, tally_cells, checklists"):
             await connection.execute("VACUUM (ANALYZE) reports, tally_cells, checklists")
     finally:

@@ -117,6 +117,7 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_sender_created", "sender", "created_at"),
         Index("ix_messages_created", "created_at"),
+        Index("ix_messages_status_id", "status", "id"),  # a status's newest first
         # Full-text search of the SMS log (``q``); 'simple' because texts mix three languages.
         Index(
             "ix_messages_text_search",
@@ -192,13 +193,6 @@ class Report(Base):
         Index("ix_reports_observer_id", "observer_code", "id"),
         Index("ix_reports_station_id", "station_code", "id"),
         Index("ix_reports_form_id", "form_code", "id"),
-        # The estimates re-merge only the checklists that a quarantined report touched.
-        Index(
-            "ix_reports_quarantined",
-            "form_code",
-            "observer_code",
-            postgresql_where=text("quarantined"),
-        ),
         # Coverage asks, per station, for the first and last report of a form before a time.
         Index(
             "ix_reports_coverage",
@@ -234,6 +228,11 @@ class Checklist(Base):
     form_code: Mapped[str] = mapped_column(String(20))
     station_code: Mapped[str | None] = mapped_column(String(40))
     answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # The same merge over the reports not in quarantine: what the estimates count. Kept with
+    # each report and recomputed when one of the observer's reports is (un)quarantined.
+    counted: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = _now()
 

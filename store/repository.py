@@ -276,8 +276,10 @@ async def checklists_for_update(
 def merge_checklist(
     session: AsyncSession, checklist: Checklist, message: Message, answers: dict[str, Any]
 ) -> list[str]:
-    """Last value per tag wins; each changed tag is recorded. Returns the changed tags."""
+    """Last value per tag wins; each changed tag is recorded. Returns the changed tags.
+    A new report is never in quarantine, so its answers count as they are."""
     session.add(checklist)
+    checklist.counted = {**(checklist.counted or {}), **answers}
     changed = [tag for tag, value in answers.items() if checklist.answers.get(tag) != value]
     if not changed:
         return []

@@ -176,6 +176,7 @@ async def _set_quarantine(
         cells.add_report(report.form_code, region, report.answers, integers)
         await add_cells(session, cells)
     await session.flush()
+    await reports.recount_checklist(session, report.observer_code, report.form_code)
     await repository.record_events(session, [("report", report_id)])
     detail = await reports.get_report(session, report_id)
     return json_response(detail)

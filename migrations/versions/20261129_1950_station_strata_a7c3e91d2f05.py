@@ -1,4 +1,4 @@
-"""estimates: a station's stratum (else its region), and quarantined reports found fast
+"""estimates: a station's stratum (else its region)
 
 Revision ID: a7c3e91d2f05
 Revises: b40fb2711cb4
@@ -20,18 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("stations", sa.Column("stratum", sa.Text(), server_default="", nullable=False))
-    # The estimates re-merge the checklists of observers with a quarantined report: few rows.
-    op.create_index(
-        "ix_reports_quarantined",
-        "reports",
-        ["form_code", "observer_code"],
-        unique=False,
-        postgresql_where=sa.text("quarantined"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_reports_quarantined", table_name="reports", postgresql_where=sa.text("quarantined")
-    )
     op.drop_column("stations", "stratum")

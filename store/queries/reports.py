@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
@@ -24,6 +24,7 @@ __all__ = [
     "list_checklists",
     "list_reports",
     "record_quarantine",
+    "recount_checklist",
     "report_for_update",
     "stream_checklists",
     "stream_reports",
@@ -99,6 +100,26 @@ def record_quarantine(
     session.add(
         QuarantineChange(report_id=report.id, quarantined=quarantined, reason=reason, actor=actor)
     )
+
+
+_RECOUNT = text("""
+UPDATE checklists AS checklist SET counted = coalesce((
+    SELECT jsonb_object_agg(latest.key, latest.value) FROM (
+        SELECT DISTINCT ON (answer.key) answer.key, answer.value
+        FROM reports AS report, jsonb_each(report.answers) AS answer
+        WHERE report.observer_code = checklist.observer_code
+          AND report.form_code = checklist.form_code AND NOT report.quarantined
+        ORDER BY answer.key, report.id DESC
+    ) AS latest
+), '{}'::jsonb)
+WHERE checklist.observer_code = :observer AND checklist.form_code = :form
+""")
+
+
+async def recount_checklist(session: AsyncSession, observer: str, form: str) -> None:
+    """Merge again the answers that count (reports not in quarantine) of one observer's
+    checklist; after a quarantine or release of one of its reports (flushed first)."""
+    await session.execute(_RECOUNT, {"observer": observer, "form": form})
 
 
 # -- checklists ---------------------------------------------------------------------------------

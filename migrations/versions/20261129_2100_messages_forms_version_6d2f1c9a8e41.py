@@ -1,8 +1,8 @@
 """messages: which forms version parsed each message
 
 Revision ID: 6d2f1c9a8e41
-Revises: a7c3e91d2f05
-Create Date: 2026-11-29 20:05:00.000000
+Revises: d41b6f0c8e27
+Create Date: 2026-11-29 21:00:00.000000
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6d2f1c9a8e41"
-down_revision: str | None = "a7c3e91d2f05"
+down_revision: str | None = "d41b6f0c8e27"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

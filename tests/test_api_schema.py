@@ -23,6 +23,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.config import SchemathesisConfig
 
 from cli.serve import bind, serve
 from parser import Deployment
@@ -37,6 +38,14 @@ CHECKS = [
     not_a_server_error, status_code_conformance, content_type_conformance,
     response_schema_conformance, response_headers_conformance, negative_data_rejection,
 ]  # fmt: skip
+
+
+# An invalid body may also be refused for its size (413, the API's body limit) before it is read.
+_CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {
+    "expected-statuses": [
+        "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx",
+    ],
+}}})  # fmt: skip
 
 
 class ServedApi:
@@ -103,7 +112,9 @@ def served(
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_the_api_answers_anything_within_its_schema(served: ServedApi, mode) -> None:
-    schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{served.port}/openapi.json")
+    schema = schemathesis.openapi.from_url(
+        f"http://127.0.0.1:{served.port}/openapi.json", config=_CONFIG
+    )
     failed: dict[str, str] = {}
     for result in schema.get_all_operations():
         operation = result.ok()

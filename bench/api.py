@@ -481,7 +481,7 @@ async def start_api(
     if not cache:
         environment["SHAILOO_API__CACHE_S"] = "0"
     return await asyncio.create_subprocess_exec(
-        SHAILOO, "api", "--workers", str(workers), "--port", str(port),
+        SHAILOO, "api", "--workers", str(workers), "--api-port", str(port),
         env=environment, cwd=folder, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip

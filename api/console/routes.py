@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Scope
 from api.console.coverage import coverage_view
@@ -83,6 +84,15 @@ def _back(request: Request, target: str) -> RedirectResponse:
 
 def _failed(request: Request, viewer: Viewer | None, exc: ApiError) -> Response:
     return render(request, "error.html", viewer, exc.status, detail=exc.detail)
+
+
+async def _undone(
+    session: AsyncSession, request: Request, viewer: Viewer, exc: ApiError
+) -> Response:
+    """A refused change as a page. The page is an answer, not an error, so the session
+    dependency would commit: whatever the handler wrote before it refused is rolled back."""
+    await session.rollback()
+    return _failed(request, viewer, exc)
 
 
 # -- signing in and out, the language ---------------------------------------------------------
@@ -230,7 +240,7 @@ async def change_quarantine(
             body = QuarantineRequest(reason=reason)
             await reports.quarantine(session, viewer.principal, forms, report_id, body)
     except ApiError as exc:
-        return _failed(request, viewer, exc)
+        return await _undone(session, request, viewer, exc)
     return _back(request, f"/reports/{report_id}")
 
 
@@ -278,7 +288,7 @@ async def send_sms(
         body = _broadcast(fields.get("text", ""), code)
         await admin.broadcast(session, viewer.principal, state, body)
     except ApiError as exc:
-        return _failed(request, viewer, exc)
+        return await _undone(session, request, viewer, exc)
     return _back(request, f"/observers?q={quote(code)}")
 
 

@@ -7,23 +7,29 @@ the new one (stale-while-revalidate), up to ``STALE_FACTOR`` times the TTL; past
 first time, the request waits, and concurrent requests for the same answer share one
 computation. Keys hold the path, the query string and whether the caller may see personal data,
 so a ``read`` token never gets what was computed for ``read:pii``. Each API process has its own.
+
+``SharedCalls`` is the same sharing for the per-request lookups that expire (tokens, forms):
+the requests that find one stale at the same moment wait for one query, not one each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
 
-__all__ = ["STALE_FACTOR", "ResponseCache"]
+__all__ = ["STALE_FACTOR", "ResponseCache", "SharedCalls"]
 
 _LOGGER = logging.getLogger(__name__)
 STALE_FACTOR = 5.0
 MAX_ENTRIES = 2000
 
 Compute = Callable[[], Awaitable[bytes]]
+T = TypeVar("T")
 
 
 class ResponseCache:
@@ -92,3 +98,33 @@ class ResponseCache:
         self._entries.move_to_end(key)
         while len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
+
+
+class SharedCalls(Generic[T]):
+    """Concurrent calls for one key share one run of the first one's ``call``.
+
+    The run is a task of its own, shielded from its waiters: a request that gives up (its
+    client went away) does not cancel what the others wait for. Its exception, if any, is
+    raised in every waiter.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, asyncio.Task[T]] = {}
+
+    async def run(self, key: Hashable, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()``'s result, or that of the run for ``key`` already under way."""
+        task = self._running.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(_awaited(call))
+            self._running[key] = task
+            task.add_done_callback(functools.partial(self._ran, key))
+        return await asyncio.shield(task)
+
+    def _ran(self, key: Hashable, task: asyncio.Task[T]) -> None:
+        del self._running[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: raised in each waiter, or none waits any more
+
+
+async def _awaited(call: Callable[[], Awaitable[T]]) -> T:
+    return await call()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -13,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal, Scope, TokenCheck
-from api.cache import ResponseCache
+from api.cache import ResponseCache, SharedCalls
 from api.errors import Forbidden, Unauthorized
 from api.feed import EventFeed
 from api.limits import Slots
@@ -51,6 +52,7 @@ class ApiState:
     forms_read: float = 0.0
     forms_hash: str = ""
     strata: Mapping[str, int] = field(default_factory=dict)  # settings' frame sizes
+    forms_reads: SharedCalls[None] = field(default_factory=SharedCalls)
 
     async def close(self) -> None:
         """Stop what runs in the background (the application is shutting down)."""
@@ -58,7 +60,9 @@ class ApiState:
         await self.cache.close()
 
 
-def _state(request: Request) -> ApiState:
+async def _state(request: Request) -> ApiState:
+    # async, though it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread
+    # pool, a thread hand-off on every request (measured: 3% of a loaded worker's time).
     state: ApiState = request.app.state.api
     return state
 
@@ -99,18 +103,23 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
 
 
 async def _forms(state: StateDep) -> Deployment | None:
-    # Read again every few seconds (a session only then), so `shailoo forms load` shows soon.
-    now = time.monotonic()
-    if state.forms is None or now - state.forms_read > _FORMS_CACHE_S:
-        async with state.db.session() as session:
-            stored = await repository.latest_forms(session)
-        if stored is not None and (state.forms is None or stored.content_hash != state.forms_hash):
-            if state.forms is not None:
-                _LOGGER.info("forms reloaded: %r, version %d", stored.deployment, stored.id)
-            state.forms = Deployment.model_validate(stored.definition)
-            state.forms_hash = stored.content_hash
-        state.forms_read = now
+    # Read again every few seconds (a session only then), so `shailoo forms load` shows soon;
+    # the requests that find them stale together share one read (``SharedCalls``).
+    if state.forms is None or time.monotonic() - state.forms_read > _FORMS_CACHE_S:
+        await state.forms_reads.run(None, functools.partial(_read_forms, state))
     return state.forms
+
+
+async def _read_forms(state: ApiState) -> None:
+    now = time.monotonic()
+    async with state.db.session() as session:
+        stored = await repository.latest_forms(session)
+    if stored is not None and (state.forms is None or stored.content_hash != state.forms_hash):
+        if state.forms is not None:
+            _LOGGER.info("forms reloaded: %r, version %d", stored.deployment, stored.id)
+        state.forms = Deployment.model_validate(stored.definition)
+        state.forms_hash = stored.content_hash
+    state.forms_read = now
 
 
 FormsDep = Annotated[Deployment | None, Depends(_forms)]

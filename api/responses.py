@@ -44,11 +44,11 @@ async def cached_json(
     payload: Callable[[AsyncSession], Awaitable[Any]],
 ) -> Response:
     """``payload(session)`` as JSON, through the response cache (``api.cache``): the same path
-    and query, asked by a caller who may see as much, is answered from memory for a second."""
+    and query, asked by a caller who may see as much, is answered from memory for a second.
+    ``payload`` only reads, on a session of the read pool (``Database.read``)."""
 
     async def compute() -> bytes:
-        async with state.db.session() as session:
-            return to_json(await payload(session))
+        return to_json(await state.db.read(payload))
 
     key = (request.url.path, request.url.query, who.sees_pii)
     return Response(await state.cache.get(key, compute), media_type="application/json")

@@ -4,6 +4,11 @@ With a database URL (``SHAILOO_DATABASE_URL`` or ``DATABASE_URL``) shailoo conne
 server; without one it starts an embedded PostgreSQL (the ``pgserver`` package) in its data
 directory and stops it on exit, so that a fresh machine needs nothing installed. One left
 running by a killed process is adopted (``store.embedded``).
+
+Two pools: ``engine`` for the units of work (``transaction``) and sessions that must hold a
+transaction, and ``read_engine`` for the API's computed pages (``read``): autocommit, no test
+of a pooled connection before use, and generic plans for its prepared statements (PostgreSQL
+would otherwise plan a page's query anew on every execution: a third of its CPU for it).
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import os
 import socket
 import sys
 import warnings
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic_core import from_json
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,13 +35,20 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from store.embedded import forget_the_dead
-from store.errors import translated
+from store.errors import DatabaseAwayError, translated
 
 __all__ = ["Database", "application_name", "async_url", "embedded_server_url"]
 
 _LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
 POOL_SIZE = 10  # connections kept open per process
 POOL_OVERFLOW = 20  # more, opened under load and closed after
+# The read pool (``Database.read``: the API's computed pages) holds a connection for each request
+# a worker has at the database at once; past that, a request waits for one. No overflow: opening
+# and closing a connection per request past the pool cost a third of the throughput of
+# /reports?station=... (bench/api.py). An API worker keeps these 20 beside the main pool's 10.
+READ_POOL_SIZE = 20
+READ_POOL_OVERFLOW = 0
 CONNECT_TIMEOUT_S = 15.0  # a server that drops packets is unreachable, not slow
 
 
@@ -85,15 +99,32 @@ class Database:
         self.server = server
         # An API process may have dozens of requests in flight; waiting for one of five
         # connections made their p99 twice what the queries take (bench/api.py).
-        self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+        self.engine = self._engine(POOL_SIZE, POOL_OVERFLOW, pool_pre_ping=True)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads without a transaction (no BEGIN and ROLLBACK round trips) and without testing
+        # a pooled connection first (``read`` retries instead); its connections open on first use.
+        self.read_engine = self._engine(
+            READ_POOL_SIZE,
+            READ_POOL_OVERFLOW,
+            pool_pre_ping=False,
+            isolation_level="AUTOCOMMIT",
+            settings={"plan_cache_mode": "force_generic_plan"},
+        )
+        self.readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def _engine(
+        self, size: int, overflow: int, settings: dict[str, str] | None = None, **options: Any
+    ) -> AsyncEngine:
+        return create_async_engine(
+            self.url, pool_size=size, max_overflow=overflow,
             hide_parameters=True,  # errors and logs never carry the values (phones, texts)
+            json_deserializer=from_json,  # pydantic-core's: thrice json.loads' speed
             connect_args={
                 "timeout": CONNECT_TIMEOUT_S,
-                "server_settings": {"application_name": application_name()},
+                "server_settings": {"application_name": application_name(), **(settings or {})},
             },
+            **options,
         )  # fmt: skip
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
     async def open(cls, url: str | None, pgdata: Path) -> Database:
@@ -118,12 +149,39 @@ class Database:
             yield session
             await session.commit()
 
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``work(session)`` on a session of the read pool, for pages that only read.
+
+        No transaction: each statement sees the data as of its own start. No round trip to
+        test a pooled connection before use (a tenth of a computed page's cost): a connection
+        the server dropped (it restarted since) shows when ``work`` uses it, and then the pool
+        is emptied and ``work`` runs once more, on a new connection. Errors are translated as
+        in ``transaction``. A server out of connections (SQLSTATE class 53) or a pool out of
+        them in time is busy, not broken: emptying the pool would only make it worse, so that
+        is not retried.
+        """
+        try:
+            async with self._session(self.readers) as session:
+                return await work(session)
+        except DatabaseAwayError as exc:
+            if exc.sqlstate.startswith("53") or isinstance(exc.__cause__, PoolTimeout):
+                raise
+            _LOGGER.info("reading again on a new connection: %s", exc)
+            await self.read_engine.dispose()
+        async with self._session(self.readers) as session:
+            return await work(session)
+
+    def session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for reading (or a caller that must commit at its own moments); rolled
         back if the block raises (database errors translated as in ``transaction``), closed
         after it."""
-        session = self.sessions()
+        return self._session(self.sessions)
+
+    @asynccontextmanager
+    async def _session(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
+        session = sessions()
         try:
             yield session
         except Exception as exc:
@@ -141,3 +199,4 @@ class Database:
     async def close(self) -> None:
         """Close every connection (the embedded server stops when its last user exits)."""
         await self.engine.dispose()
+        await self.read_engine.dispose()

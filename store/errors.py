@@ -20,6 +20,7 @@ the three, once, at the boundary (``store.db.Database``); everything above reads
 
 from __future__ import annotations
 
+import asyncpg
 from sqlalchemy import exc as sa
 
 __all__ = [
@@ -101,6 +102,8 @@ def _kind(exc: BaseException) -> type[DatabaseError] | None:
         return DatabaseAwayError  # no pooled connection in time
     if isinstance(exc, OSError | TimeoutError) and _raised_by_driver(exc):
         return DatabaseAwayError  # no connection at all (refused, unreachable), or none in time
+    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+        return _driver_kind(exc)  # raised by asyncpg itself (store.queries.rows.fetch_dicts)
     if not isinstance(exc, sa.DBAPIError):
         return None
     state = sqlstate(exc)
@@ -113,6 +116,16 @@ def _kind(exc: BaseException) -> type[DatabaseError] | None:
     broken = not state and isinstance(exc, sa.InterfaceError | sa.OperationalError)
     if exc.statement is None or broken:
         return DatabaseAwayError
+    return DatabaseBugError
+
+
+def _driver_kind(exc: asyncpg.PostgresError | asyncpg.InterfaceError) -> type[DatabaseError]:
+    # As for SQLAlchemy's: no server code on a driver error means the connection broke.
+    state = sqlstate(exc)
+    if state.startswith(_AWAY_CLASSES) or isinstance(exc, asyncpg.InterfaceError):
+        return DatabaseAwayError
+    if state.startswith(_REFUSED_CLASSES):
+        return DataRefusedError
     return DatabaseBugError
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, Select, Text, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import InboundPartRow, Message, Observer, Report
-from store.queries.filters import MessageFilter, Page, narrowed, newest_first
-from store.queries.rows import as_dicts
+from store.queries.filters import (
+    MessageFilter,
+    Page,
+    Shape,
+    narrowed,
+    newest_first,
+    page_values,
+    values,
+)
+from store.queries.rows import fetch_dicts
 
 __all__ = ["get_message", "list_messages", "stream_messages"]
 
@@ -21,42 +30,57 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def _filtered(where: MessageFilter) -> Select[*tuple[Any, ...]]:
+@functools.cache
+def _filtered(shape: Shape) -> Select[*tuple[Any, ...]]:
     equal = {
-        Message.direction: where.direction, Message.status: where.status,
-        Message.form_code: where.form, Message.observer_code: where.observer,
+        "direction": Message.direction, "status": Message.status,
+        "form": Message.form_code, "observer": Message.observer_code,
     }  # fmt: skip
-    statement = narrowed(select(*_COLUMNS), equal, Message.created_at, where.since, where.until)
-    if where.error_code is not None:
-        statement = statement.where(literal(where.error_code) == func.any(Message.error_codes))
-    if where.sender is not None:
-        statement = statement.where((Message.sender == where.sender) |
-                                    (Message.recipient == where.sender))  # fmt: skip
-    if where.station is not None:
-        at_station = select(Observer.code).where(Observer.station_code == where.station)
+    statement = narrowed(select(*_COLUMNS), equal, Message.created_at, shape)
+    if "error_code" in shape:
+        code = bindparam("error_code", type_=Text)
+        statement = statement.where(code == func.any(Message.error_codes))
+    if "sender" in shape:
+        sender = bindparam("sender", type_=Text)
+        statement = statement.where((Message.sender == sender) | (Message.recipient == sender))
+    if "station" in shape:
+        at_station = select(Observer.code).where(Observer.station_code == bindparam("station"))
         statement = statement.where(Message.observer_code.in_(at_station))
-    if where.q:
+    if "q" in shape:
         # The literal 'simple' (not a bound parameter) lets PostgreSQL use the GIN index.
         vector: ColumnElement[Any] = literal_column("to_tsvector('simple', messages.text)")
-        query = func.plainto_tsquery(literal_column("'simple'"), where.q)
+        query = func.plainto_tsquery(literal_column("'simple'"), bindparam("q", type_=Text))
         statement = statement.where(vector.op("@@")(query))
     return statement
+
+
+@functools.cache
+def _page(shape: Shape) -> Select[*tuple[Any, ...]]:
+    return newest_first(_filtered(shape), Message.id, shape)
+
+
+def _given(where: MessageFilter) -> dict[str, Any]:
+    given = values(where)
+    if not given.get("q", True):
+        del given["q"]  # an empty search is none
+    return given
 
 
 async def list_messages(
     session: AsyncSession, where: MessageFilter, page: Page
 ) -> list[dict[str, Any]]:
     """One page of messages, newest first; ``page.limit + 1`` rows tell whether more follow."""
-    statement = newest_first(_filtered(where), Message.id, page)
-    return as_dicts(await session.execute(statement))
+    given = _given(where) | page_values(page)
+    return await fetch_dicts(session, _page(frozenset(given)), given)
 
 
 async def stream_messages(
     session: AsyncSession, where: MessageFilter
 ) -> AsyncIterator[dict[str, Any]]:
     """Every matching message, newest first, read from a server-side cursor."""
-    statement = _filtered(where).order_by(Message.id.desc())
-    result = await session.stream(statement.execution_options(yield_per=1000))
+    given = _given(where)
+    statement = _filtered(frozenset(given)).order_by(Message.id.desc())
+    result = await session.stream(statement.execution_options(yield_per=1000), given)
     async for row in result.mappings():
         yield dict(row)
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Broadcast, OutboxMessage
-from store.queries.filters import Page, newest_first
+from store.queries.filters import Page, newest_first, page_values
 from store.queries.rows import as_dicts
 
 __all__ = [
@@ -34,9 +34,11 @@ async def list_outbox(
                OutboxMessage.modem_imsi, OutboxMessage.in_reply_to, OutboxMessage.broadcast_id,
                OutboxMessage.created_at, OutboxMessage.next_attempt_at, OutboxMessage.sent_at)
     )  # fmt: skip
+    given = page_values(page)
     if status is not None:
         statement = statement.where(OutboxMessage.status == status)
-    return as_dicts(await session.execute(newest_first(statement, OutboxMessage.id, page)))
+    statement = newest_first(statement, OutboxMessage.id, frozenset(given))
+    return as_dicts(await session.execute(statement, given))
 
 
 async def outbox_depth(session: AsyncSession) -> dict[str, int]:

@@ -82,6 +82,14 @@ def embedded_server_url(pgdata: Path) -> tuple[str, Any]:
     return str(server.get_uri()), server
 
 
+def _connection_lost(exc: DatabaseAwayError) -> bool:
+    # No code at all: the socket closed under the driver (asyncpg's "connection is closed").
+    # Class 08: the connection failed; 57P01-57P03: the server shut down, crashed or is starting.
+    if isinstance(exc.__cause__, PoolTimeout):
+        return False
+    return exc.sqlstate == "" or exc.sqlstate.startswith(("08", "57P0"))
+
+
 async def _quietly(step: Awaitable[None], what: str) -> None:
     """Finish a session even when its connection died: the error that ended the block (or
     the next use of the pool) is what tells the caller; a second one here would hide it."""
@@ -156,15 +164,15 @@ class Database:
         test a pooled connection before use (a tenth of a computed page's cost): a connection
         the server dropped (it restarted since) shows when ``work`` uses it, and then the pool
         is emptied and ``work`` runs once more, on a new connection. Errors are translated as
-        in ``transaction``. A server out of connections (SQLSTATE class 53) or a pool out of
-        them in time is busy, not broken: emptying the pool would only make it worse, so that
-        is not retried.
+        in ``transaction``. Only a lost connection is retried: a server out of connections or a
+        cancelled statement (SQLSTATE 53xxx, 57014), or a pool out of them in time, is busy,
+        and emptying the pool or asking twice would only make it worse.
         """
         try:
             async with self._session(self.readers) as session:
                 return await work(session)
         except DatabaseAwayError as exc:
-            if exc.sqlstate.startswith("53") or isinstance(exc.__cause__, PoolTimeout):
+            if not _connection_lost(exc):
                 raise
             _LOGGER.info("reading again on a new connection: %s", exc)
             await self.read_engine.dispose()

@@ -104,6 +104,10 @@ def _kind(exc: BaseException) -> type[DatabaseError] | None:
         return DatabaseAwayError  # no connection at all (refused, unreachable), or none in time
     if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
         return _driver_kind(exc)  # raised by asyncpg itself (store.queries.rows.fetch_dicts)
+    if isinstance(exc, asyncpg.InternalClientError):
+        # The protocol out of step, as when the server ended the connection between two
+        # queries ("another operation is in progress"): that connection is done for.
+        return DatabaseAwayError
     if not isinstance(exc, sa.DBAPIError):
         return None
     state = sqlstate(exc)

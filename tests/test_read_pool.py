@@ -5,18 +5,20 @@ other database error."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import Select, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parser import Deployment
 from store.db import Database
-from store.errors import DatabaseAwayError, DatabaseBugError, DataRefusedError
+from store.errors import DatabaseAwayError, DatabaseBugError, DataRefusedError, translated
 from store.queries import messages, reports
 from store.queries.filters import MessageFilter, Page, ReportFilter, page_values, values
 from store.queries.rows import as_dicts, fetch_dicts
@@ -113,13 +115,20 @@ async def _backend(session: AsyncSession) -> int:
     return int(row["pid"])
 
 
+async def _backend_by_sqlalchemy(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.pg_backend_pid())) or 0)
+
+
+@pytest.mark.parametrize("settle_s", [0, 0.2], ids=["at-once", "closed-by-then"])
+@pytest.mark.parametrize("backend", [_backend, _backend_by_sqlalchemy], ids=["driver", "orm"])
 async def test_a_read_after_its_connection_was_killed_answers_on_a_new_one(
-    database: Database,
+    database: Database, backend: Callable[[AsyncSession], Any], settle_s: float
 ) -> None:
-    before = await database.read(_backend)
+    before = await database.read(backend)
     async with database.session() as session:
         await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
-    after = await database.read(_backend)
+    await asyncio.sleep(settle_s)  # the server's notice of it arrived, or not yet
+    after = await database.read(backend)
     assert after != before
 
 
@@ -166,3 +175,26 @@ async def test_an_unreachable_server_is_away_for_a_read_too() -> None:
             await away.read(_backend)
     finally:
         await away.close()
+
+
+async def test_a_cancelled_read_is_not_asked_again(database: Database) -> None:
+    runs = 0
+
+    async def slow(session: AsyncSession) -> object:
+        nonlocal runs
+        runs += 1
+        await session.execute(text("SET statement_timeout = 10"))
+        try:
+            return await fetch_dicts(session, select(func.pg_sleep(1).label("slept")), {})
+        finally:
+            await session.execute(text("RESET statement_timeout"))
+
+    with pytest.raises(DatabaseAwayError) as raised:
+        await database.read(slow)
+    assert raised.value.sqlstate == "57014"  # query_canceled: busy, not broken
+    assert runs == 1
+
+
+def test_a_driver_out_of_step_with_its_connection_is_away() -> None:
+    out_of_step = asyncpg.InternalClientError("cannot switch to state 12; another operation (2)")
+    assert isinstance(translated(out_of_step), DatabaseAwayError)

@@ -34,8 +34,9 @@ async def fetch_dicts(
     memoized shapes of ``store.queries.filters``) and asyncpg gets its SQL and the values in
     order. The values come back as ``session.execute`` gives them for the columns these pages
     read (text, numbers, booleans, timestamps, arrays; JSON through the engine's codec).
-    A driver error is left for the store's boundary to translate; a connection it broke is
-    invalidated, so that the pool does not lend it again.
+    A driver error is left for the store's boundary to translate. The connection is
+    invalidated, so that the pool does not lend it again, unless the server refused the
+    statement and the connection goes on (a cancelled fetch may leave it mid-query).
     """
     connection = await session.connection()
     sql, names, defaults = _compiled(statement, connection.dialect)
@@ -43,11 +44,20 @@ async def fetch_dicts(
     values = [parameters[name] if name in parameters else defaults[name] for name in names]
     try:
         records = await driver.fetch(sql, *values)
-    except BaseException:
-        if driver.is_closed():
+    except BaseException as exc:
+        if driver.is_closed() or not _statement_error(exc):
             await connection.invalidate()
         raise
     return [dict(record) for record in records]
+
+
+def _statement_error(exc: BaseException) -> bool:
+    # The server's answer to this statement, on a connection that is still fine; not class 08
+    # (connection) nor 57P01-57P03 (the server shutting down or starting up).
+    if not isinstance(exc, asyncpg.PostgresError):
+        return False
+    state = str(getattr(exc, "sqlstate", "") or "")
+    return bool(state) and not state.startswith(("08", "57P0"))
 
 
 @functools.lru_cache(maxsize=_COMPILED_SHAPES)

@@ -32,74 +32,6 @@ Compute = Callable[[], Awaitable[bytes]]
 T = TypeVar("T")
 
 
-class ResponseCache:
-    """See the module docstring."""
-
-    def __init__(self, ttl_s: float) -> None:
-        self.ttl_s = ttl_s
-        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
-        self._computing: dict[Hashable, asyncio.Future[bytes]] = {}
-        self._refreshes: set[asyncio.Task[bytes]] = set()
-
-    async def get(self, key: Hashable, compute: Compute) -> bytes:
-        """The answer for ``key``: cached, or from ``compute`` (which opens its own session:
-        it may outlive the request that started it)."""
-        if self.ttl_s <= 0:
-            return await compute()
-        entry = self._entries.get(key)
-        if entry is not None:
-            age = time.monotonic() - entry[0]
-            if age >= self.ttl_s and key not in self._computing:
-                self._refresh(key, compute)
-            if age < self.ttl_s * STALE_FACTOR:
-                return entry[1]
-        return await self._computed(key, compute)
-
-    async def close(self) -> None:
-        """Stop background refreshes (the application is shutting down)."""
-        for task in list(self._refreshes):
-            task.cancel()
-        await asyncio.gather(*self._refreshes, return_exceptions=True)
-
-    async def _computed(self, key: Hashable, compute: Compute) -> bytes:
-        pending = self._computing.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._computing[key] = future
-        try:
-            body = await compute()
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved here, so an unawaited failure is not logged twice
-            raise
-        finally:
-            del self._computing[key]
-        future.set_result(body)
-        self._store(key, body)
-        return body
-
-    def _refresh(self, key: Hashable, compute: Compute) -> None:
-        task = asyncio.get_running_loop().create_task(self._computed(key, compute))
-        self._refreshes.add(task)
-        task.add_done_callback(self._refreshed)
-
-    def _refreshed(self, task: asyncio.Task[bytes]) -> None:
-        self._refreshes.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _LOGGER.warning("refreshing a cached answer failed (%s); serving the last one",
-                            type(task.exception()).__name__)  # fmt: skip
-
-    def _store(self, key: Hashable, body: bytes) -> None:
-        self._entries[key] = (time.monotonic(), body)
-        self._entries.move_to_end(key)
-        while len(self._entries) > MAX_ENTRIES:
-            self._entries.popitem(last=False)
-
-
 class SharedCalls(Generic[T]):
     """Concurrent calls for one key share one run of the first one's ``call``.
 
@@ -120,6 +52,17 @@ class SharedCalls(Generic[T]):
             task.add_done_callback(functools.partial(self._ran, key))
         return await asyncio.shield(task)
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether a run for ``key`` is under way."""
+        return key in self._running
+
+    async def close(self) -> None:
+        """Cancel the runs under way, and wait for them to end."""
+        running = list(self._running.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
     def _ran(self, key: Hashable, task: asyncio.Task[T]) -> None:
         del self._running[key]
         if not task.cancelled():
@@ -128,3 +71,59 @@ class SharedCalls(Generic[T]):
 
 async def _awaited(call: Callable[[], Awaitable[T]]) -> T:
     return await call()
+
+
+class ResponseCache:
+    """See the module docstring."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: OrderedDict[Hashable, tuple[float, bytes]] = OrderedDict()
+        self._computing: SharedCalls[bytes] = SharedCalls()
+        self._refreshes: set[asyncio.Task[bytes]] = set()
+
+    async def get(self, key: Hashable, compute: Compute) -> bytes:
+        """The answer for ``key``: cached, or from ``compute`` (which opens its own session:
+        it may outlive the request that started it)."""
+        if self.ttl_s <= 0:
+            return await compute()
+        entry = self._entries.get(key)
+        if entry is not None:
+            age = time.monotonic() - entry[0]
+            if age >= self.ttl_s and key not in self._computing:
+                self._refresh(key, compute)
+            if age < self.ttl_s * STALE_FACTOR:
+                return entry[1]
+        return await self._computed(key, compute)
+
+    async def close(self) -> None:
+        """Stop background refreshes and computations (the application is shutting down)."""
+        for task in list(self._refreshes):
+            task.cancel()
+        await asyncio.gather(*self._refreshes, return_exceptions=True)
+        await self._computing.close()
+
+    async def _computed(self, key: Hashable, compute: Compute) -> bytes:
+        return await self._computing.run(key, functools.partial(self._compute, key, compute))
+
+    async def _compute(self, key: Hashable, compute: Compute) -> bytes:
+        body = await compute()
+        self._store(key, body)
+        return body
+
+    def _refresh(self, key: Hashable, compute: Compute) -> None:
+        task = asyncio.get_running_loop().create_task(self._computed(key, compute))
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshed)
+
+    def _refreshed(self, task: asyncio.Task[bytes]) -> None:
+        self._refreshes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.warning("refreshing a cached answer failed (%s); serving the last one",
+                            type(task.exception()).__name__)  # fmt: skip
+
+    def _store(self, key: Hashable, body: bytes) -> None:
+        self._entries[key] = (time.monotonic(), body)
+        self._entries.move_to_end(key)
+        while len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)

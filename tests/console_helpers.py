@@ -95,6 +95,9 @@ class Watched:
     async def shot(self, name: str) -> None:
         """A screenshot under tests/artifacts/ (git-ignored; CI keeps them)."""
         ARTIFACTS.mkdir(exist_ok=True)
+        # In front first: a test may have opened another tab after this one, and a screenshot
+        # of a tab behind another once waited out its 30 s under a loaded CI run.
+        await self.page.bring_to_front()
         await self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     async def overflows_sideways(self) -> bool:

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from store.embedded import forget_the_dead
-from store.errors import DatabaseAwayError, translated
+from store.errors import DatabaseAwayError, connection_lost, translated
 
 __all__ = ["Database", "application_name", "async_url", "embedded_server_url"]
 
@@ -83,11 +83,8 @@ def embedded_server_url(pgdata: Path) -> tuple[str, Any]:
 
 
 def _connection_lost(exc: DatabaseAwayError) -> bool:
-    # No code at all: the socket closed under the driver (asyncpg's "connection is closed").
-    # Class 08: the connection failed; 57P01-57P03: the server shut down, crashed or is starting.
-    if isinstance(exc.__cause__, PoolTimeout):
-        return False
-    return exc.sqlstate == "" or exc.sqlstate.startswith(("08", "57P0"))
+    # A pool with no connection free in time has no code either, but nothing of it broke.
+    return not isinstance(exc.__cause__, PoolTimeout) and connection_lost(exc.sqlstate)
 
 
 async def _quietly(step: Awaitable[None], what: str) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "FormsOrphanError",
     "SchemaBehindError",
     "StoreError",
+    "connection_lost",
     "sqlstate",
     "translated",
 ]
@@ -42,6 +43,10 @@ __all__ = [
 _AWAY_CLASSES = ("08", "53", "57")
 # Data exception, integrity constraint violation.
 _REFUSED_CLASSES = ("22", "23")
+# Of the away ones, those that end the connection itself: connection exception; the server shut
+# down (57P01 and 57P02) or starting up (57P03). Not 53xxx (no room for one more) nor 57014 (a
+# statement cancelled on a connection that goes on).
+_LOST_CODES = ("08", "57P0")
 _DRIVERS = ("asyncpg", "sqlalchemy")
 
 
@@ -143,6 +148,12 @@ def _raised_by_driver(exc: BaseException) -> bool:
             return True
         traceback = traceback.tb_next
     return False
+
+
+def connection_lost(state: str) -> bool:
+    """Whether SQLSTATE ``state`` of a failed statement means its connection is gone ('': the
+    driver found the socket closed, with no word from the server)."""
+    return state == "" or state.startswith(_LOST_CODES)
 
 
 def sqlstate(exc: BaseException) -> str:

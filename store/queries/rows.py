@@ -11,6 +11,8 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.errors import connection_lost, sqlstate
+
 __all__ = ["as_dicts", "fetch_dicts"]
 
 _Compiled = tuple[str, Sequence[str], dict[str, Any]]  # SQL, its parameters in order, defaults
@@ -52,12 +54,8 @@ async def fetch_dicts(
 
 
 def _statement_error(exc: BaseException) -> bool:
-    # The server's answer to this statement, on a connection that is still fine; not class 08
-    # (connection) nor 57P01-57P03 (the server shutting down or starting up).
-    if not isinstance(exc, asyncpg.PostgresError):
-        return False
-    state = str(getattr(exc, "sqlstate", "") or "")
-    return bool(state) and not state.startswith(("08", "57P0"))
+    # The server's answer to this statement, on a connection that goes on.
+    return isinstance(exc, asyncpg.PostgresError) and not connection_lost(sqlstate(exc))
 
 
 @functools.lru_cache(maxsize=_COMPILED_SHAPES)

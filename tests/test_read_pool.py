@@ -76,6 +76,21 @@ async def test_a_report_page_from_the_driver_equals_the_same_statement_through_s
     assert {type(value) for row in got for value in row.values()} <= AS_SQLALCHEMY_GIVES
 
 
+@pytest.mark.parametrize("where", REPORT_FILTERS[:5], ids=REPORT_FILTER_IDS[:5])
+async def test_a_checklist_page_from_the_driver_equals_the_same_statement_through_sqlalchemy(
+    api: Api, where: ReportFilter
+) -> None:
+    where = ReportFilter(where.form, where.observer, where.station, where.region)  # no quarantine
+    given = values(where) | page_values(Page(limit=2))
+    async with api.db.session() as session:
+        expected = await through_sqlalchemy(
+            session, reports._checklist_page(frozenset(given)), given
+        )
+    got = await api.db.read(lambda session: reports.list_checklists(session, where, Page(limit=2)))
+    assert got == expected
+    assert got  # every one of these filters matches a checklist
+
+
 async def test_pages_of_one_shape_share_one_statement_and_differ_by_their_values(
     api: Api,
 ) -> None:

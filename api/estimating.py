@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from estimates import Frame, ReportColumns, ReportRow, Station, build_frame
 from parser import Deployment, Form
 from store.queries import estimates as queries
+from store.queries.rows import Reads
 
 __all__ = ["read_inputs"]
 
 
 async def read_inputs(
-    session: AsyncSession, deployment: Deployment, form: Form, strata: Mapping[str, int]
+    session: Reads, deployment: Deployment, form: Form, strata: Mapping[str, int]
 ) -> tuple[Frame, ReportColumns]:
     """The frame (sizes: the roster's whole frame, else the forms file's ``strata:``, else
     ``strata`` from the settings) and each observer's checklist of ``form``."""

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic_core import to_json
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.auth import Principal
 from api.deps import ApiState
@@ -41,11 +41,11 @@ async def cached_json(
     state: ApiState,
     request: Request,
     who: Principal,
-    payload: Callable[[AsyncSession], Awaitable[Any]],
+    payload: Callable[[AsyncConnection], Awaitable[Any]],
 ) -> Response:
     """``payload(session)`` as JSON, through the response cache (``api.cache``): the same path
     and query, asked by a caller who may see as much, is answered from memory for a second.
-    ``payload`` only reads, on a session of the read pool (``Database.read``)."""
+    ``payload`` only reads, on a connection of the read pool (``Database.read``)."""
 
     async def compute() -> bytes:
         return to_json(await state.db.read(payload))

@@ -28,6 +28,7 @@ from pydantic_core import from_json
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -88,8 +89,9 @@ def _connection_lost(exc: DatabaseAwayError) -> bool:
 
 
 async def _quietly(step: Awaitable[None], what: str) -> None:
-    """Finish a session even when its connection died: the error that ended the block (or
-    the next use of the pool) is what tells the caller; a second one here would hide it."""
+    """Finish a session or a read even when its connection died: the error that ended the
+    block (or the next use of the pool) is what tells the caller; a second one here would
+    hide it."""
     try:
         await step
     except Exception as exc:  # noqa: BLE001 - see the docstring
@@ -115,7 +117,6 @@ class Database:
             isolation_level="AUTOCOMMIT",
             settings={"plan_cache_mode": "force_generic_plan"},
         )
-        self.readers = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     def _engine(
         self, size: int, overflow: int, settings: dict[str, str] | None = None, **options: Any
@@ -154,39 +155,51 @@ class Database:
             yield session
             await session.commit()
 
-    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """``work(session)`` on a session of the read pool, for pages that only read.
+    async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``work(connection)`` on a connection of the read pool, for pages that only read.
 
-        No transaction: each statement sees the data as of its own start. No round trip to
-        test a pooled connection before use (a tenth of a computed page's cost): a connection
-        the server dropped (it restarted since) shows when ``work`` uses it, and then the pool
-        is emptied and ``work`` runs once more, on a new connection. Errors are translated as
-        in ``transaction``. Only a lost connection is retried: a server out of connections or a
+        A connection, not a session: a session's set-up and close were a fifth of a computed
+        page's CPU (bench/api.py), and nothing here needs its unit of work. No transaction:
+        each statement sees the data as of its own start. No round trip to test a pooled
+        connection before use (a tenth of a computed page's cost): a connection the server
+        dropped (it restarted since) shows when ``work`` uses it, and then the pool is emptied
+        and ``work`` runs once more, on a new connection. Errors are translated as in
+        ``transaction``. Only a lost connection is retried: a server out of connections or a
         cancelled statement (SQLSTATE 53xxx, 57014), or a pool out of them in time, is busy,
         and emptying the pool or asking twice would only make it worse.
         """
         try:
-            async with self._session(self.readers) as session:
-                return await work(session)
+            return await self._read(work)
         except DatabaseAwayError as exc:
             if not _connection_lost(exc):
                 raise
             _LOGGER.info("reading again on a new connection: %s", exc)
             await self.read_engine.dispose()
-        async with self._session(self.readers) as session:
-            return await work(session)
+        return await self._read(work)
+
+    async def _read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        connection = self.read_engine.connect()
+        try:
+            await connection.start()
+            return await work(connection)
+        except Exception as exc:
+            error = translated(exc)
+            if error is None or error is exc:
+                raise
+            raise error from exc
+        finally:
+            # Back to the pool (autocommit: nothing to roll back); a dead one is let go quietly.
+            await _quietly(connection.close(), "close")
 
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for reading (or a caller that must commit at its own moments); rolled
         back if the block raises (database errors translated as in ``transaction``), closed
         after it."""
-        return self._session(self.sessions)
+        return self._session()
 
     @asynccontextmanager
-    async def _session(
-        self, sessions: async_sessionmaker[AsyncSession]
-    ) -> AsyncIterator[AsyncSession]:
-        session = sessions()
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        session = self.sessions()
         try:
             yield session
         except Exception as exc:

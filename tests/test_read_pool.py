@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import Select, func, literal, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from parser import Deployment
 from store.db import Database
@@ -125,19 +125,19 @@ async def test_a_message_page_from_the_driver_equals_the_same_statement_through_
     assert got == expected
 
 
-async def _backend(session: AsyncSession) -> int:
-    [row] = await fetch_dicts(session, select(func.pg_backend_pid().label("pid")), {})
+async def _backend(connection: AsyncConnection) -> int:
+    [row] = await fetch_dicts(connection, select(func.pg_backend_pid().label("pid")), {})
     return int(row["pid"])
 
 
-async def _backend_by_sqlalchemy(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.pg_backend_pid())) or 0)
+async def _backend_by_sqlalchemy(connection: AsyncConnection) -> int:
+    return int(await connection.scalar(select(func.pg_backend_pid())) or 0)
 
 
 @pytest.mark.parametrize("settle_s", [0, 0.2], ids=["at-once", "closed-by-then"])
 @pytest.mark.parametrize("backend", [_backend, _backend_by_sqlalchemy], ids=["driver", "orm"])
 async def test_a_read_after_its_connection_was_killed_answers_on_a_new_one(
-    database: Database, backend: Callable[[AsyncSession], Any], settle_s: float
+    database: Database, backend: Callable[[AsyncConnection], Any], settle_s: float
 ) -> None:
     before = await database.read(backend)
     async with database.session() as session:
@@ -163,8 +163,8 @@ async def test_a_read_after_a_real_restart_answers_on_a_new_connection(tmp_path:
         await server.destroy()
 
 
-def _reading(statement: Select[Any]) -> Callable[[AsyncSession], Any]:
-    return lambda session: fetch_dicts(session, statement, {})
+def _reading(statement: Select[Any]) -> Callable[[AsyncConnection], Any]:
+    return lambda connection: fetch_dicts(connection, statement, {})
 
 
 @pytest.mark.parametrize(
@@ -195,19 +195,30 @@ async def test_an_unreachable_server_is_away_for_a_read_too() -> None:
 async def test_a_cancelled_read_is_not_asked_again(database: Database) -> None:
     runs = 0
 
-    async def slow(session: AsyncSession) -> object:
+    async def slow(connection: AsyncConnection) -> object:
         nonlocal runs
         runs += 1
-        await session.execute(text("SET statement_timeout = 10"))
+        await connection.execute(text("SET statement_timeout = 10"))
         try:
-            return await fetch_dicts(session, select(func.pg_sleep(1).label("slept")), {})
+            return await fetch_dicts(connection, select(func.pg_sleep(1).label("slept")), {})
         finally:
-            await session.execute(text("RESET statement_timeout"))
+            await connection.execute(text("RESET statement_timeout"))
 
     with pytest.raises(DatabaseAwayError) as raised:
         await database.read(slow)
     assert raised.value.sqlstate == "57014"  # query_canceled: busy, not broken
     assert runs == 1
+
+
+async def test_every_read_gives_its_connection_back_whatever_happened(database: Database) -> None:
+    pool_size = database.read_engine.pool.size()  # type: ignore[attr-defined]
+    for _ in range(pool_size + 5):  # more than the pool holds: a leak would wait, then time out
+        with pytest.raises(DatabaseBugError):
+            await database.read(_reading(select(func.no_such_function().label("x"))))
+        with pytest.raises(DataRefusedError):
+            await database.read(_reading(select((literal(1) / literal(0)).label("x"))))
+    assert await database.read(_backend) > 0
+    assert database.read_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_a_driver_out_of_step_with_its_connection_is_away() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, StateDep, require
@@ -78,7 +78,7 @@ async def list_checklists(
         return csv_response([*_COLUMNS, *tags], rows, f"checklists-{form}.csv", slot)
     page = Page(limit, decode_cursor(cursor))
 
-    async def payload(read: AsyncSession) -> dict[str, Any]:
+    async def payload(read: AsyncConnection) -> dict[str, Any]:
         items, next_cursor = page_of(await reports.list_checklists(read, where, page), limit)
         return {"items": items, "next_cursor": next_cursor}
 

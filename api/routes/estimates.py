@@ -7,7 +7,7 @@ import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import Principal, Scope
 from api.deps import FormsDep, StateDep, require
@@ -65,7 +65,7 @@ async def results(
         raise InvalidRequest(f"form {form} declares no results (see 'results:' in the forms file)")
     figures = _official(official)
 
-    async def payload(read: AsyncSession) -> dict[str, Any]:
+    async def payload(read: AsyncConnection) -> dict[str, Any]:
         frame, rows = await read_inputs(read, deployment, definition, state.strata)
         try:
             estimate = estimate_results(frame, rows, definition, confidence=confidence,
@@ -97,7 +97,7 @@ async def process(
 ) -> Response:
     deployment, definition = _form(forms, form)
 
-    async def payload(read: AsyncSession) -> dict[str, Any]:
+    async def payload(read: AsyncConnection) -> dict[str, Any]:
         frame, rows = await read_inputs(read, deployment, definition, state.strata)
         try:
             estimate = estimate_process(frame, rows, definition, confidence=confidence,

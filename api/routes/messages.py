@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import Principal, Scope
 from api.deps import SessionDep, StateDep, require
@@ -87,7 +87,7 @@ async def list_messages(
         return csv_response(CSV_COLUMNS, rows, "messages.csv", slot)
     page = Page(limit, decode_cursor(cursor))
 
-    async def payload(read: AsyncSession) -> dict[str, Any]:
+    async def payload(read: AsyncConnection) -> dict[str, Any]:
         items, next_cursor = page_of(await messages.list_messages(read, where, page), limit)
         return {"items": [message_seen(m, who) for m in items], "next_cursor": next_cursor}
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import Principal, Scope
 from api.deps import FormsDep, SessionDep, StateDep, require
@@ -92,7 +92,7 @@ async def list_reports(
         return csv_response([*_COLUMNS, *tags], rows, f"reports-{form}.csv", slot)
     page = Page(limit, decode_cursor(cursor))
 
-    async def payload(read: AsyncSession) -> dict[str, Any]:
+    async def payload(read: AsyncConnection) -> dict[str, Any]:
         items, next_cursor = page_of(await reports.list_reports(read, where, page), limit)
         return {"items": [report_seen(r, who) for r in items], "next_cursor": next_cursor}
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.auth import Principal, Scope
 from api.deps import FormsDep, StateDep, require
@@ -18,6 +18,7 @@ from api.schemas.stats import CoverageOut, TallyOut
 from parser import Deployment, Form, text_in
 from store.queries import coverage as coverage_queries
 from store.queries import tallies as tally_queries
+from store.queries.rows import Reads
 from store.tallies import ANSWERED
 
 __all__ = ["router"]
@@ -66,14 +67,14 @@ async def coverage(
         return csv_response(_CSV_COLUMNS, _rows(_listed(stations, region, reported)),
                             f"coverage-{form}.csv", slot)  # fmt: skip
 
-    async def payload(read: AsyncSession) -> dict[str, Any]:
+    async def payload(read: AsyncConnection) -> dict[str, Any]:
         moment = at or datetime.now(UTC)
         return _coverage(form, moment, await _stations(read, form, moment), region, reported)
 
     return await cached_json(state, request, who, payload)
 
 
-async def _stations(session: AsyncSession, form: str, moment: datetime) -> list[dict[str, Any]]:
+async def _stations(session: Reads, form: str, moment: datetime) -> list[dict[str, Any]]:
     return [
         {**row, "reported": row["first_report_at"] is not None}
         for row in await coverage_queries.coverage(session, form, moment)
@@ -143,7 +144,7 @@ async def tallies(
     definition = _form(forms, form)
     chosen = language or (forms.default_language if forms else "en")
 
-    async def payload(read: AsyncSession) -> dict[str, Any]:
+    async def payload(read: AsyncConnection) -> dict[str, Any]:
         return _tally(definition, await tally_queries.tally_cells(read, form, region), chosen)
 
     return await cached_json(state, request, who, payload)

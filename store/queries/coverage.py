@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.queries.rows import as_dicts
+from store.queries.rows import Reads, as_dicts
 
 __all__ = ["coverage"]
 
@@ -35,7 +34,7 @@ ORDER BY station.code
 """)
 
 
-async def coverage(session: AsyncSession, form: str, at: datetime) -> list[dict[str, Any]]:
+async def coverage(session: Reads, form: str, at: datetime) -> list[dict[str, Any]]:
     """Every sampled station with its first and last report of ``form`` up to ``at``."""
     rows = await session.execute(_COVERAGE, {"form": form, "at": at})
     return as_dicts(rows)

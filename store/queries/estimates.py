@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Checklist, Station
+from store.queries.rows import Reads
 
 __all__ = ["FrameRow", "ObserverChecklist", "checklists", "frame"]
 
@@ -20,7 +20,7 @@ ObserverChecklist = tuple[str, str, dict[str, Any], datetime]
 """An observer's checklist: observer code, station code, answers that count, last changed."""
 
 
-async def frame(session: AsyncSession) -> list[FrameRow]:
+async def frame(session: Reads) -> list[FrameRow]:
     """Every station of the roster, sampled or not."""
     stratum = func.coalesce(func.nullif(Station.stratum, ""), Station.region)
     rows = await session.execute(
@@ -29,7 +29,7 @@ async def frame(session: AsyncSession) -> list[FrameRow]:
     return [(code, s, region, voters, sampled) for code, s, region, voters, sampled in rows]
 
 
-async def checklists(session: AsyncSession, form: str) -> list[ObserverChecklist]:
+async def checklists(session: Reads, form: str) -> list[ObserverChecklist]:
     """Each observer's checklist of ``form`` with a station, answers of quarantined reports
     left out; an observer whose every report is quarantined has none."""
     rows = await session.execute(

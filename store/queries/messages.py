@@ -19,7 +19,7 @@ from store.queries.filters import (
     page_values,
     values,
 )
-from store.queries.rows import fetch_dicts
+from store.queries.rows import Reads, fetch_dicts
 
 __all__ = ["get_message", "list_messages", "stream_messages"]
 
@@ -66,9 +66,7 @@ def _given(where: MessageFilter) -> dict[str, Any]:
     return given
 
 
-async def list_messages(
-    session: AsyncSession, where: MessageFilter, page: Page
-) -> list[dict[str, Any]]:
+async def list_messages(session: Reads, where: MessageFilter, page: Page) -> list[dict[str, Any]]:
     """One page of messages, newest first; ``page.limit + 1`` rows tell whether more follow."""
     given = _given(where) | page_values(page)
     return await fetch_dicts(session, _page(frozenset(given)), given)

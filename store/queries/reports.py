@@ -25,7 +25,7 @@ from store.queries.filters import (
     page_values,
     values,
 )
-from store.queries.rows import fetch_dicts
+from store.queries.rows import Reads, fetch_dicts
 
 __all__ = [
     "checklist_versions",
@@ -71,9 +71,7 @@ def _report_page(shape: Shape) -> Select[Any]:
     return newest_first(_reports(shape), _REPORT.id, shape)
 
 
-async def list_reports(
-    session: AsyncSession, where: ReportFilter, page: Page
-) -> list[dict[str, Any]]:
+async def list_reports(session: Reads, where: ReportFilter, page: Page) -> list[dict[str, Any]]:
     """One page of reports, newest first (``page.limit + 1`` rows: one more tells of more)."""
     given = values(where) | page_values(page)
     return await fetch_dicts(session, _report_page(frozenset(given)), given)
@@ -172,9 +170,7 @@ def _checklist_page(shape: Shape) -> Select[Any]:
     return newest_first(_checklists(shape), Checklist.id, shape)
 
 
-async def list_checklists(
-    session: AsyncSession, where: ReportFilter, page: Page
-) -> list[dict[str, Any]]:
+async def list_checklists(session: Reads, where: ReportFilter, page: Page) -> list[dict[str, Any]]:
     """One page of current checklists, newest first."""
     given = values(where) | page_values(page)
     return await fetch_dicts(session, _checklist_page(frozenset(given)), given)

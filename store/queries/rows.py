@@ -9,11 +9,14 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect, Result
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from store.errors import connection_lost, sqlstate
 
-__all__ = ["as_dicts", "fetch_dicts"]
+__all__ = ["Reads", "as_dicts", "fetch_dicts"]
+
+# What a read-only query runs on: a session, or a connection of the read pool (``Database.read``).
+Reads = AsyncSession | AsyncConnection
 
 _Compiled = tuple[str, Sequence[str], dict[str, Any]]  # SQL, its parameters in order, defaults
 _COMPILED_SHAPES = 256  # statements compiled for fetch_dicts, kept (the memoized shapes)
@@ -27,9 +30,9 @@ def as_dicts(result: Result[Any]) -> list[dict[str, Any]]:
 
 
 async def fetch_dicts(
-    session: AsyncSession, statement: Select[Any], parameters: Mapping[str, Any]
+    reads: Reads, statement: Select[Any], parameters: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """The rows of ``statement`` as dicts, run by asyncpg itself on the session's connection.
+    """The rows of ``statement`` as dicts, run by asyncpg itself on the connection of ``reads``.
 
     For the API's computed pages: SQLAlchemy's execution and rows cost a tenth of such a
     request's CPU (bench/api.py). ``statement`` is compiled once (it should be one of the
@@ -40,7 +43,7 @@ async def fetch_dicts(
     invalidated, so that the pool does not lend it again, unless the server refused the
     statement and the connection goes on (a cancelled fetch may leave it mid-query).
     """
-    connection = await session.connection()
+    connection = reads if isinstance(reads, AsyncConnection) else await reads.connection()
     sql, names, defaults = _compiled(statement, connection.dialect)
     driver = cast(asyncpg.Connection, (await connection.get_raw_connection()).driver_connection)
     values = [parameters[name] if name in parameters else defaults[name] for name in names]

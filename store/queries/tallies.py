@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import TallyCell
-from store.queries.rows import as_dicts
+from store.queries.rows import Reads, as_dicts
 
 __all__ = ["tally_cells"]
 
 
-async def tally_cells(session: AsyncSession, form: str, region: str | None) -> list[dict[str, Any]]:
+async def tally_cells(session: Reads, form: str, region: str | None) -> list[dict[str, Any]]:
     """The cells of ``form`` (in one region, or all), with counts above zero."""
     statement = select(
         TallyCell.region, TallyCell.tag, TallyCell.option, TallyCell.reports, TallyCell.total,

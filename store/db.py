@@ -159,7 +159,8 @@ class Database:
         """``work(connection)`` on a connection of the read pool, for pages that only read.
 
         A connection, not a session: a session's set-up and close were a seventh of a computed
-        page's API CPU (bench/api.py), and nothing here needs its unit of work. No transaction:
+        page's API CPU (measured side by side: README, "Benchmarks"), and nothing here needs
+        its unit of work. No transaction:
         each statement sees the data as of its own start. No round trip to test a pooled
         connection before use (a tenth of a computed page's cost): a connection the server
         dropped (it restarted since) shows when ``work`` uses it, and then the pool is emptied

@@ -26,6 +26,7 @@ from tests.api_helpers import Api, open_api
 from tests.private_postgres import PrivatePostgres
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+RECOVERY_S = 30.0  # crash recovery of a small private cluster, with room for a loaded machine
 FAR_AHEAD = datetime(2100, 1, 1, tzinfo=UTC)
 
 
@@ -157,6 +158,44 @@ async def test_a_read_after_a_real_restart_answers_on_a_new_connection(tmp_path:
             await server.crash()  # pg_ctl stop -m immediate: every pooled connection is dead
             await server.start(wait=True)
             assert await db.read(_backend) != before
+        finally:
+            await db.close()
+    finally:
+        await server.destroy()
+
+
+_FILLER = (
+    "CREATE TABLE filler AS SELECT n, repeat('x', 200) AS pad FROM generate_series(1, 200000) n"
+)
+
+
+async def test_reads_while_a_real_server_recovers_are_away_until_it_answers() -> None:
+    """Right after ``pg_ctl start`` following an immediate stop, PostgreSQL refuses connections
+    or answers "starting up" (57P03) until crash recovery ends: each read meanwhile is "away"
+    (the API's 503), never a bug or a refusal, and reads answer as soon as the server does."""
+    server = PrivatePostgres()
+    try:
+        await server.create()
+        db = Database(server.url)
+        try:
+            before = await db.read(_backend)
+            async with db.transaction() as session:  # WAL for the recovery to replay, so
+                await session.execute(text(_FILLER))  # that it lasts past the first reads
+            await server.crash()
+            await server.start(wait=False)  # reads race the crash recovery
+            seen: list[str] = []
+            deadline = asyncio.get_running_loop().time() + RECOVERY_S
+            while True:
+                try:
+                    after = await db.read(_backend)
+                    break
+                except DatabaseAwayError as exc:
+                    seen.append(exc.sqlstate)
+                    assert asyncio.get_running_loop().time() < deadline, seen
+                    await asyncio.sleep(0.005)
+            assert after != before
+            assert "57P03" in seen  # the server's own "starting up", not only a refusal
+            assert set(seen) <= {"", "57P03", "08001", "08006", "57P01"}, seen  # "": no code
         finally:
             await db.close()
     finally:

@@ -115,27 +115,27 @@ def _kind(exc: BaseException) -> type[DatabaseError] | None:
         return DatabaseAwayError
     if not isinstance(exc, sa.DBAPIError):
         return None
-    state = sqlstate(exc)
-    if state.startswith(_AWAY_CLASSES) or exc.connection_invalidated:
+    if exc.connection_invalidated:
         return DatabaseAwayError
-    if state.startswith(_REFUSED_CLASSES):
-        return DataRefusedError
     # No statement means it failed while connecting; a driver error without a server code
     # (asyncpg's "connection is closed") means the connection broke under it.
+    state = sqlstate(exc)
     broken = not state and isinstance(exc, sa.InterfaceError | sa.OperationalError)
-    if exc.statement is None or broken:
-        return DatabaseAwayError
-    return DatabaseBugError
+    return _by_state(state, broken=exc.statement is None or broken)
 
 
 def _driver_kind(exc: asyncpg.PostgresError | asyncpg.InterfaceError) -> type[DatabaseError]:
-    # As for SQLAlchemy's: no server code on a driver error means the connection broke.
-    state = sqlstate(exc)
-    if state.startswith(_AWAY_CLASSES) or isinstance(exc, asyncpg.InterfaceError):
+    # As for SQLAlchemy's: a driver error of asyncpg's own (no server code) means it broke.
+    return _by_state(sqlstate(exc), broken=isinstance(exc, asyncpg.InterfaceError))
+
+
+def _by_state(state: str, *, broken: bool) -> type[DatabaseError]:
+    # The server's code first; then a connection known to be broken is away, the rest a bug.
+    if state.startswith(_AWAY_CLASSES):
         return DatabaseAwayError
     if state.startswith(_REFUSED_CLASSES):
         return DataRefusedError
-    return DatabaseBugError
+    return DatabaseAwayError if broken else DatabaseBugError
 
 
 def _raised_by_driver(exc: BaseException) -> bool:

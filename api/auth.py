@@ -97,6 +97,10 @@ class TokenCheck:
         self._refused_logged = -REFUSAL_LOG_EVERY_S
         self._refused_since = 0
 
+    async def close(self) -> None:
+        """Cancel a token lookup under way (the application is shutting down)."""
+        await self._fetching.close()
+
     async def principal(self, token: str, client: str) -> Principal | None:
         """Who ``token`` is, or None (and a log line) when it is not a live token."""
         prefix = _prefix(token)

@@ -58,6 +58,8 @@ class ApiState:
         """Stop what runs in the background (the application is shutting down)."""
         await self.feed.close()
         await self.cache.close()
+        await self.tokens.close()
+        await self.forms_reads.close()
 
 
 async def _state(request: Request) -> ApiState:

@@ -125,3 +125,21 @@ async def test_requests_that_find_a_token_expired_together_make_one_query(
     }
     assert len(found) == 25
     assert lookups == 1
+
+
+async def test_closing_the_token_check_cancels_a_lookup_under_way(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    never = asyncio.Event()
+
+    async def stuck(*args: object) -> object:
+        await never.wait()  # a lookup the server never answers
+        return None
+
+    monkeypatch.setattr(tokens, "token_by_prefix", stuck)
+    check = TokenCheck(database, cache_s=0)
+    waiting = asyncio.create_task(check.principal(make_token()[0], "test"))
+    await asyncio.sleep(0.05)  # the lookup is under way
+    await check.close()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiting, 5)  # not left waiting for ever
